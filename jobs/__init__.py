@@ -1,0 +1,1 @@
+"""Thin job entry points: parse args, load config, build the Spark session, run, write stats."""

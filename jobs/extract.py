@@ -1,0 +1,64 @@
+"""Extract: WARC/WET/ARC, JSONL and Parquet inputs -> documents with text, URL, domain and language.
+
+    spark-submit jobs/extract.py --conf conf/default.yaml --input 'data/*.warc.gz' --output out/run1
+    python -m jobs.extract --input samples/sample.warc.gz --output out/demo
+
+Writes <output>/extract/ (kept documents), <output>/rejected/extract/ (every other record, with
+drop_reason), <output>/extract/stats.json and <output>/config.yaml.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from jobs.stage_stats import outcome_stats, write_stats
+from pipeline.cli import build_parser, parse_config, run_main
+from pipeline.config import RunConfig, dump_yaml
+from pipeline.extract_stage import extract_batches
+from pipeline.io import check_local_inputs, join, write_text
+from pipeline.schema import EXTRACT_SCHEMA
+from pipeline.spark import build_session, expand_inputs, map_batches, paths_frame, persist_on_disk
+
+STAGE = "extract"
+
+
+def run_extract(spark: SparkSession, config: RunConfig) -> dict:
+    started = time.time()
+    paths = expand_inputs(spark, config.input)
+    print(f"[extract] {len(paths)} input file(s), extractor={config.extract.extractor}", flush=True)
+    rows = persist_on_disk(map_batches(paths_frame(spark, paths), extract_batches, EXTRACT_SCHEMA, config=config))
+    kept_path = join(config.output, STAGE)
+    rejected_path = join(config.output, "rejected", STAGE)
+    try:
+        (rows.where(F.col("drop_reason").isNull()).drop("drop_reason", "drop_detail")
+             .write.mode("overwrite").parquet(kept_path))
+        rows.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
+    finally:
+        rows.unpersist()
+    stats = {"stage": STAGE, "input_files": len(paths), **outcome_stats(spark, kept_path, rejected_path),
+             "seconds": round(time.time() - started, 2), "outputs": {"kept": kept_path, "rejected": rejected_path}}
+    write_stats(join(kept_path, "stats.json"), stats)
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser(STAGE, __doc__.split("\n\n")[0])
+
+    def job() -> int:
+        config = parse_config(parser, argv)
+        check_local_inputs(config.input)  # fail fast, before starting a JVM
+        spark = build_session(config.spark, app_name=f"curate-{STAGE}")
+        write_text(join(config.output, "config.yaml"), dump_yaml(config))
+        stats = run_extract(spark, config)
+        print(f"[extract] {stats['records_in']} records: {stats['kept']} kept, {stats['rejected']} rejected "
+              f"{stats['rejected_by_reason']} -> {stats['outputs']['kept']}")
+        return 0
+
+    return run_main(job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Run every stage configured in `stages`, in order, on one Spark session.
+
+    python -m jobs.run --conf conf/default.yaml
+    spark-submit jobs/run.py --conf conf/default.yaml --output s3a://bucket/out
+
+Ends with a short summary per stage and the paths of what it wrote.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from jobs.extract import run_extract
+from pipeline.cli import build_parser, parse_config, run_main
+from pipeline.config import dump_yaml
+from pipeline.io import check_local_inputs, join, write_text
+from pipeline.spark import build_session
+
+STAGES = {"extract": run_extract}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser("run", __doc__.split("\n\n")[0])
+
+    def job() -> int:
+        config = parse_config(parser, argv)
+        check_local_inputs(config.input)  # fail fast, before starting a JVM
+        started = time.time()
+        spark = build_session(config.spark, app_name="curate-run")
+        resolved = join(config.output, "config.yaml")
+        write_text(resolved, dump_yaml(config))
+        results = [(stage, STAGES[stage](spark, config)) for stage in config.stages]
+        print(_summary(results, resolved, time.time() - started))
+        return 0
+
+    return run_main(job)
+
+
+def _summary(results: list[tuple[str, dict]], resolved: str, seconds: float) -> str:
+    lines = ["", "=== curate run summary ==="]
+    for stage, stats in results:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats["rejected_by_reason"].items(), key=lambda kv: -kv[1]))
+        lines.append(f"{stage:>8}: {stats['records_in']} in -> {stats['kept']} kept, {stats['rejected']} rejected"
+                     + (f" ({reasons})" if reasons else ""))
+        langs = sorted(stats.get("kept_by_lang", {}).items(), key=lambda kv: -kv[1])
+        if langs:
+            lines.append(f"{'':>8}  languages: " + ", ".join(f"{k} {v}" for k, v in langs[:12]))
+        for name, path in stats["outputs"].items():
+            lines.append(f"{'':>8}  {name}: {path}")
+    lines.append(f"  config: {resolved}")
+    lines.append(f"  total: {seconds:.1f}s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

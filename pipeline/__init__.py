@@ -1,0 +1,1 @@
+"""Shared pipeline layer: the document contract, config, I/O, extraction, the Spark adapter."""

