@@ -27,13 +27,17 @@ def iter_warc(fh: BinaryIO, input_file: str, max_payload: int) -> Iterator[Input
     while start is not None:
         fh.seek(start)
         iterator = ArchiveIterator(fh, arc2warc=True)
+        checked = _LengthChecked(iterator)
         try:
             for record in iterator:
                 item = _to_input_record(record, iterator, input_file, max_payload)
+                yield from checked.release()
+                checked.hold(item)
                 damaged = False
-                yield item
+            yield from checked.release()
             return
         except Exception as err:  # warcio, zlib and EOF errors all mean 'damaged here'
+            yield from checked.release()
             failed_at = max(iterator.offset, start)
             if not damaged:
                 yield InputRecord(input_file=input_file, record_id=f"{input_file}@{failed_at}",
@@ -42,6 +46,34 @@ def iter_warc(fh: BinaryIO, input_file: str, max_payload: int) -> Iterator[Input
             start = _next_record_start(fh, failed_at + 1, gzipped)
         finally:
             iterator.close()
+
+
+class _LengthChecked:
+    """Holds each record back until warcio has read past it.
+
+    warcio notices a Content-Length that is too short only when it looks for the next record
+    (it finds bytes where a blank line should be, warns and counts an error). The record held
+    back is then rejected as malformed instead of being kept with a silently truncated payload.
+    """
+
+    def __init__(self, iterator: ArchiveIterator):
+        self.iterator = iterator
+        self.item: InputRecord | None = None
+        self.errors = iterator.err_count
+
+    def hold(self, item: InputRecord) -> None:
+        self.item = item
+        self.errors = self.iterator.err_count
+
+    def release(self) -> Iterator[InputRecord]:
+        item, self.item = self.item, None
+        if item is None:
+            return
+        if self.iterator.err_count > self.errors:
+            item.reason = "malformed_record"
+            item.detail = "Content-Length does not match the record: bytes left over before the next record"
+            item.html = item.text = None
+        yield item
 
 
 def _to_input_record(record, iterator: ArchiveIterator, input_file: str, max_payload: int) -> InputRecord:
@@ -65,7 +97,7 @@ def _to_input_record(record, iterator: ArchiveIterator, input_file: str, max_pay
         return item
     http = record.http_headers
     if http is None:
-        item.reason, item.detail = "not_html", "no HTTP headers"
+        item.reason, item.detail = "malformed_record", "response record without HTTP headers"
         return item
     status = http.get_statuscode()
     if status != "200":

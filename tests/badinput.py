@@ -483,8 +483,8 @@ def make_empty_records(directory: pathlib.Path) -> Case:
     """Records that are well-formed WARC but carry nothing to extract.
 
     - ``empty-block``: a response record with Content-Length 0 (no HTTP status
-      line, no headers, no body).  Natural: ``extract_empty``; a reader that
-      insists on an HTTP status line may call it ``malformed_record`` instead.
+      line, no headers, no body).  Our reader insists on an HTTP status line and
+      calls it ``malformed_record``; ``extract_empty`` would also be defensible.
     - ``headers-only``: ``HTTP/1.1 200 OK``, text/html, Content-Length: 0, no body
       -> ``extract_empty``.
     - ``server-error``: a 500 with an HTML error page -> ``http_status``.
@@ -501,7 +501,7 @@ def make_empty_records(directory: pathlib.Path) -> Case:
     warc.metadata(bad_url(name, "metadata"))
     urls += warc.good_pages([2, 3])
     return _case(name, warc.save(directory / f"{name}.warc.gz"), urls,
-                 extract_empty=2, http_status=1, not_response=2)
+                 extract_empty=1, malformed_record=1, http_status=1, not_response=2)
 
 
 # ------------------------------------------------------------------ JSONL cases
@@ -603,7 +603,7 @@ ALTERNATIVE_OUTCOMES: dict[str, tuple[Alternative, ...]] = {
         Alternative((bad_url("deep_nesting", "deep"),), {}),
         Alternative((), {"extract_timeout": 1}),),
     "empty_records": (
-        Alternative((), {"extract_empty": 1, "malformed_record": 1, "http_status": 1, "not_response": 2}),),
+        Alternative((), {"extract_empty": 2, "http_status": 1, "not_response": 2}),),
     "broken_jsonl": (
         Alternative((), {"malformed_record": 4}),
         Alternative((), {"malformed_record": 2, "extract_empty": 1, "decode_error": 1}),),
