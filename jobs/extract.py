@@ -4,7 +4,7 @@
     python -m jobs.extract --input samples/sample.warc.gz --output out/demo
 
 Writes <output>/extract/ (kept documents), <output>/rejected/extract/ (every other record, with
-drop_reason), <output>/extract/stats.json and <output>/config.yaml.
+drop_reason), <output>/stats/extract.json and <output>/config.yaml.
 """
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def run_extract(spark: SparkSession, config: RunConfig) -> dict:
         rows.unpersist()
     stats = {"stage": STAGE, "input_files": len(paths), **outcome_stats(spark, kept_path, rejected_path),
              "seconds": round(time.time() - started, 2), "outputs": {"kept": kept_path, "rejected": rejected_path}}
-    write_stats(join(kept_path, "stats.json"), stats)
+    # Not inside extract/: Spark and pyarrow would try to read a stats.json there as Parquet.
+    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
     return stats
 
 

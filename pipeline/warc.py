@@ -11,6 +11,7 @@ import zlib
 from typing import BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeadersParser
 
 from pipeline.records import InputRecord, parse_timestamp
 
@@ -96,6 +97,8 @@ def _to_input_record(record, iterator: ArchiveIterator, input_file: str, max_pay
         item.reason, item.detail = "not_response", record.rec_type
         return item
     http = record.http_headers
+    if http is None and record.length and (item.url or "").lower().startswith(("http:", "https:")):
+        http = record.http_headers = _parse_http_headers(record)  # warcio skips non-lowercase schemes
     if http is None:
         item.reason, item.detail = "malformed_record", "response record without HTTP headers"
         return item
@@ -119,6 +122,13 @@ def _to_input_record(record, iterator: ArchiveIterator, input_file: str, max_pay
     item.payload_bytes = len(body)
     item.charset_hint = _charset(content_type)
     return item
+
+
+def _parse_http_headers(record):
+    try:
+        return StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0"]).parse(record.raw_stream)
+    except Exception:
+        return None
 
 
 def _read_capped(record, max_payload: int) -> bytes | None:
