@@ -20,7 +20,8 @@ from pipeline.config import RunConfig, dump_yaml
 from pipeline.extract_stage import extract_batches
 from pipeline.io import check_local_inputs, join, write_text
 from pipeline.schema import EXTRACT_SCHEMA
-from pipeline.spark import build_session, expand_inputs, map_batches, paths_frame, persist_on_disk
+from pipeline.spark import (build_session, expand_inputs, input_sizes, map_batches, paths_frame,
+                            persist_on_disk)
 
 STAGE = "extract"
 
@@ -29,7 +30,8 @@ def run_extract(spark: SparkSession, config: RunConfig) -> dict:
     started = time.time()
     paths = expand_inputs(spark, config.input)
     print(f"[extract] {len(paths)} input file(s), extractor={config.extract.extractor}", flush=True)
-    rows = persist_on_disk(map_batches(paths_frame(spark, paths), extract_batches, EXTRACT_SCHEMA, config=config))
+    files = paths_frame(spark, paths, input_sizes(spark, paths))
+    rows = persist_on_disk(map_batches(files, extract_batches, EXTRACT_SCHEMA, config=config))
     kept_path = join(config.output, STAGE)
     rejected_path = join(config.output, "rejected", STAGE)
     try:

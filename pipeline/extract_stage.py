@@ -27,11 +27,11 @@ _MAX_REPLACEMENT_RATIO = 0.1
 
 
 def extract_batches(batches: Iterable[pa.RecordBatch], config: RunConfig) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body: batches with a `path` column -> batches of EXTRACT_SCHEMA."""
+    """mapInArrow body: batches with a `paths` (list of files) column -> batches of EXTRACT_SCHEMA."""
     workers = _workers(dump_yaml(config), config)
     rows: list[dict] = []
     for batch in batches:
-        for path in batch.column("path").to_pylist():
+        for path in (p for group in batch.column("paths").to_pylist() for p in group):
             for row in extract_file(path, config, workers):
                 rows.append(row)
                 if len(rows) >= config.extract.batch_size:

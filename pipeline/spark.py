@@ -54,6 +54,20 @@ def build_session(config: SparkConfig, app_name: str | None = None) -> SparkSess
     return session
 
 
+def input_sizes(spark: SparkSession, paths: list[str]) -> list[int]:
+    """Byte sizes of input files (0 where unknown), for balancing tasks."""
+    sizes = []
+    for path in paths:
+        if is_remote(path):
+            jvm = spark.sparkContext._jvm
+            hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+            filesystem = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+            sizes.append(int(filesystem.getFileStatus(hadoop_path).getLen()))
+        else:
+            sizes.append(os.path.getsize(path) if os.path.exists(path) else 0)
+    return sizes
+
+
 def expand_inputs(spark: SparkSession, patterns: list[str]) -> list[str]:
     """File paths matched by `patterns` (local paths, directories, globs or Hadoop URIs).
 
@@ -68,11 +82,30 @@ def expand_inputs(spark: SparkSession, patterns: list[str]) -> list[str]:
     return paths
 
 
-def paths_frame(spark: SparkSession, paths: list[str]) -> DataFrame:
-    """One partition per file (up to 10,000 partitions) so files spread evenly over tasks."""
-    slices = max(1, min(len(paths), 10_000))
-    rdd = spark.sparkContext.parallelize([(p,) for p in paths], numSlices=slices)
-    return spark.createDataFrame(rdd, "path string")
+def paths_frame(spark: SparkSession, paths: list[str], sizes: list[int] | None = None) -> DataFrame:
+    """One row per task, each holding a list of files (`paths`), balanced by size.
+
+    Every Python task costs a fixed fraction of a second, so many small files share a task,
+    while a few large ones each get their own; there are enough tasks to keep every core busy.
+    """
+    groups = plan_file_groups(paths, sizes or [0] * len(paths), spark.sparkContext.defaultParallelism)
+    rdd = spark.sparkContext.parallelize([(group,) for group in groups], numSlices=len(groups))
+    return spark.createDataFrame(rdd, "paths array<string>")
+
+
+def plan_file_groups(paths: list[str], sizes: list[int], parallelism: int,
+                     target_bytes: int = 256 << 20) -> list[list[str]]:
+    """Greedy largest-first packing of files into groups of similar total size."""
+    total = sum(sizes)
+    count = max(parallelism * 4, -(-total // target_bytes))
+    count = max(1, min(len(paths), count))
+    groups: list[list[str]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for size, path in sorted(zip(sizes, paths), key=lambda pair: (-pair[0], pair[1])):
+        lightest = min(range(count), key=lambda i: (loads[i], len(groups[i])))
+        groups[lightest].append(path)
+        loads[lightest] += max(size, 1)
+    return [sorted(group) for group in groups if group]
 
 
 def map_batches(frame: DataFrame, function: Callable[..., Iterator[pa.RecordBatch]],

@@ -15,7 +15,7 @@ def config():
 
 
 def run_stage(path, config):
-    batches = list(extract_batches([pa.record_batch({"path": [str(path)]})], config))
+    batches = list(extract_batches([pa.record_batch({"paths": [[str(path)]]})], config))
     return pa.Table.from_batches(batches).to_pylist()
 
 

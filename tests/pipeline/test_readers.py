@@ -95,3 +95,4 @@ def test_expand_local_walks_directories_and_globs(tmp_path):
     assert [p.rsplit("/", 1)[1] for p in found] == ["c.parquet", "a.warc.gz", "b.jsonl"]  # sorted by full path
     with pytest.raises(InputError, match="matches no file"):
         expand_local([str(tmp_path / "*.warc")])
+

@@ -1,0 +1,142 @@
+"""Extract benchmark: the Spark extract job vs a bare warcio + trafilatura loop, in the same run.
+
+    python bench/extract.py [DATA_DIR] [--cores 2] [--min-pages 1200] [--resiliparse]
+
+DATA_DIR defaults to ../shared/data/warc when present. Its WARC files are tiled (symlinked
+several times) until the corpus holds at least --min-pages HTML pages, so Spark's fixed costs
+do not dominate. The job runs on local[--cores] and its pages/s is divided by the cores; the
+bare loop runs on one core. Last line: one JSON object; `ratio` = job per core / bare.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from warcio.archiveiterator import ArchiveIterator  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "warc"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def html_pages(path: str):
+    """HTML 200 responses of one WARC, as the bare loop sees them (stops at the first damage)."""
+    with open(path, "rb") as fh:
+        try:
+            for record in ArchiveIterator(fh, arc2warc=True):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                mime = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+                if record.http_headers.get_statuscode() == "200" and mime in HTML_TYPES:
+                    yield record.content_stream().read()
+        except Exception:
+            return
+
+
+def bare_loop(paths: list[str], extractor: str) -> tuple[int, float]:
+    if extractor == "trafilatura":
+        import trafilatura
+
+        def extract(html: bytes):
+            return trafilatura.extract(html, include_comments=False)
+    else:
+        from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.encoding import bytes_to_str
+        from resiliparse.parse.html import HTMLTree
+
+        def extract(html: bytes):
+            return extract_plain_text(HTMLTree.parse(bytes_to_str(html)), main_content=True)
+
+    started = time.perf_counter()
+    pages = 0
+    for path in paths:
+        for html in html_pages(path):
+            extract(html)
+            pages += 1
+    return pages, time.perf_counter() - started
+
+
+def job(spark, corpus: str, output: str, extractor: str) -> tuple[int, float]:
+    from jobs.extract import run_extract
+    from pipeline.config import load_config
+
+    config = load_config(None, [f"input=['{corpus}']", f"output={output}", f"extract.extractor={extractor}"])
+    started = time.perf_counter()
+    stats = run_extract(spark, config)
+    return stats["kept"] + stats["rejected_by_reason"].get("extract_empty", 0), time.perf_counter() - started
+
+
+def tile(data_dir: Path, min_pages: int, workdir: Path) -> tuple[str, list[str]]:
+    sources = sorted(p for p in glob.glob(str(data_dir / "**" / "*.warc*"), recursive=True)
+                     if p.endswith((".warc", ".warc.gz")))
+    if not sources:
+        sys.exit(f"error: no .warc or .warc.gz files under {data_dir}")
+    per_copy = sum(1 for path in sources for _ in html_pages(path))
+    copies = max(1, -(-min_pages // max(per_copy, 1)))
+    corpus = workdir / "corpus"
+    corpus.mkdir()
+    tiled = []
+    for copy in range(copies):
+        for index, source in enumerate(sources):
+            link = corpus / f"{copy:03d}-{index:02d}-{Path(source).name}"
+            link.symlink_to(source)
+            tiled.append(str(link))
+    print(f"corpus: {len(sources)} files x {copies} copies, {per_copy * copies} HTML pages", flush=True)
+    return str(corpus), tiled
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data_dir", nargs="?", default=str(DEFAULT_DATA))
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--min-pages", type=int, default=1200)
+    parser.add_argument("--resiliparse", action="store_true", help="also measure the resiliparse fast path")
+    args = parser.parse_args()
+    if not Path(args.data_dir).is_dir():
+        sys.exit(f"error: data directory not found: {args.data_dir} (pass one, e.g. ../shared/data/warc)")
+
+    from pipeline.config import SparkConfig
+    from pipeline.spark import build_session
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-extract-"))
+    figures: dict[str, float | int] = {"cores": args.cores}
+    try:
+        corpus, paths = tile(Path(args.data_dir), args.min_pages, workdir)
+        spark = build_session(SparkConfig(master=f"local[{args.cores}]", shuffle_partitions=args.cores))
+        # Steady state: JVM start-up, Python workers and model loading are paid once per cluster,
+        # not per corpus, so one small untimed run comes first.
+        job(spark, paths[0], str(workdir / "warm-up"), "trafilatura")
+        extractors = ["trafilatura"] + (["resiliparse"] if args.resiliparse else [])
+        for extractor in extractors:
+            prefix = "" if extractor == "trafilatura" else "resiliparse_"
+            pages, seconds = bare_loop(paths, extractor)
+            figures[f"{prefix}bare_pages"] = pages
+            figures[f"{prefix}bare_docs_per_s"] = round(pages / seconds, 2)
+            print(f"bare {extractor}: {pages} pages in {seconds:.1f}s", flush=True)
+            docs, seconds = job(spark, corpus, str(workdir / f"out-{extractor}"), extractor)
+            figures[f"{prefix}job_docs"] = docs
+            figures[f"{prefix}job_docs_per_s_per_core"] = round(docs / seconds / args.cores, 2)
+            figures[f"{prefix}ratio"] = round(figures[f"{prefix}job_docs_per_s_per_core"]
+                                              / figures[f"{prefix}bare_docs_per_s"], 3)
+            print(f"job {extractor}: {docs} pages in {seconds:.1f}s on {args.cores} cores", flush=True)
+        if args.resiliparse:
+            figures["resiliparse_speedup_per_core"] = round(
+                figures["resiliparse_job_docs_per_s_per_core"] / figures["job_docs_per_s_per_core"], 2)
+        spark.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()

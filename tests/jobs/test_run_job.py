@@ -1,0 +1,31 @@
+"""`python -m jobs.run` on the bundled sample: the demo that `make run` shows a new user."""
+import json
+from pathlib import Path
+
+import pytest
+
+from jobs import run as run_job
+
+pytestmark = pytest.mark.spark
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
+    expected = json.loads((SAMPLES / "expected.json").read_text())
+    code = run_job.main(["--conf", str(SAMPLES.parent / "conf" / "default.yaml"),
+                         "--input", str(SAMPLES / "sample.warc.gz"), "--output", str(tmp_path)])
+    assert code == 0
+    stats = json.loads((tmp_path / "stats" / "extract.json").read_text())
+    records = expected["records"]
+    assert stats["records_in"] == sum(records.values())
+    assert stats["kept"] == records["response_html_200"]
+    assert stats["rejected_by_reason"] == {
+        "not_response": records["warcinfo"] + records["request"] + records["metadata"],
+        "not_html": records["response_non_html"],
+        "http_status": records["response_redirect"] + records["response_404"],
+        "malformed_record": records["malformed"],
+    }
+    assert stats["kept_by_lang"] == expected["html_200_pages_per_language"]
+    assert (tmp_path / "config.yaml").read_text().startswith("input:")
+    summary = capsys.readouterr().out
+    assert "=== curate run summary ===" in summary and str(tmp_path / "extract") in summary
