@@ -11,12 +11,13 @@ import sys
 import time
 
 from jobs.extract import run_extract
+from jobs.filter import run_filter, validate_filters
 from pipeline.cli import build_parser, parse_config, run_main
 from pipeline.config import dump_yaml
 from pipeline.io import check_local_inputs, join, write_text
 from pipeline.spark import build_session
 
-STAGES = {"extract": run_extract}
+STAGES = {"extract": run_extract, "filter": run_filter}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     def job() -> int:
         config = parse_config(parser, argv)
         check_local_inputs(config.input)  # fail fast, before starting a JVM
+        if "filter" in config.stages:
+            validate_filters(config)
         started = time.time()
         spark = build_session(config.spark, app_name="curate-run")
         resolved = join(config.output, "config.yaml")

@@ -38,6 +38,12 @@ def build_parser(name: str, description: str) -> argparse.ArgumentParser:
 
 
 def parse_config(parser: argparse.ArgumentParser, argv: list[str] | None) -> RunConfig:
+    return parse_args_and_config(parser, argv)[1]
+
+
+def parse_args_and_config(parser: argparse.ArgumentParser,
+                          argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig]:
+    """The parsed options and the config they resolve to (file, then --input/--output, then --set)."""
     args = parser.parse_args(argv)
     conf_path = args.conf or (DEFAULT_CONF if os.path.isfile(DEFAULT_CONF) else None)
     overrides = list(args.overrides)
@@ -45,7 +51,7 @@ def parse_config(parser: argparse.ArgumentParser, argv: list[str] | None) -> Run
         overrides.append(f"input={_yaml_list(args.input)}")
     if args.output:
         overrides.append(f"output={_yaml_scalar(args.output)}")
-    return load_config(conf_path, overrides)
+    return args, load_config(conf_path, overrides)
 
 
 def run_main(main: Callable[[], int]) -> int:

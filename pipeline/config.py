@@ -71,6 +71,26 @@ class LangIdConfig:
 
 
 @dataclass
+class FilterConfig:
+    # Run in this order; text modifiers (line removal, PII redaction) rewrite the text that later
+    # filters score. Names are versioned; an unknown name fails listing the known ones.
+    filters: list[str] = field(default_factory=lambda: [
+        "c4_lines_v1", "llama3_dup_ngram_lines_v1", "pii_v1", "gopher_quality_v1", "gopher_repetition_v1",
+        "c4_v1", "fineweb_v1", "nsfw_words_v1", "nsfw_domains_v1", "token_outlier_v1"])
+    # {filter: {default: {threshold: value}, <lang>: {threshold: value}}}; unset values keep the
+    # paper defaults in each filter's Thresholds class. null disables a rule.
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    # {filter: {option: value}}: what a filter computes (word lists, n-gram sizes, blocklists).
+    options: dict[str, Any] = field(default_factory=dict)
+    # Word segmentation per language; `chars` for scripts written without spaces. Explicit, so
+    # a Chinese page is never scored as one giant word.
+    segmentation: dict[str, str] = field(default_factory=lambda: {
+        "default": "whitespace", "zh": "chars", "ja": "chars", "th": "chars", "lo": "chars",
+        "km": "chars", "my": "chars", "bo": "chars"})
+    select_only: bool = False   # reuse persisted scores in <output>/filter_scores; apply thresholds only
+
+
+@dataclass
 class RunConfig:
     input: list[str] = field(default_factory=lambda: ["samples/sample.warc.gz"])
     output: str = "out/demo"
@@ -79,9 +99,10 @@ class RunConfig:
     spark: SparkConfig = field(default_factory=SparkConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     langid: LangIdConfig = field(default_factory=LangIdConfig)
+    filter: FilterConfig = field(default_factory=FilterConfig)
 
 
-KNOWN_STAGES = ("extract",)
+KNOWN_STAGES = ("extract", "filter")
 KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
 
 
@@ -175,7 +196,11 @@ def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: key '{key}' must be a mapping, got {_kind(value)}")
-        return {str(k): str(v) for k, v in value.items()}
+        _, value_type = typing.get_args(hint)
+        if value_type is Any:  # checked by the owner of the section (e.g. a filter's thresholds)
+            return {str(k): v for k, v in value.items()}
+        return {str(k): _coerce(value_type, v, f"{key}.{k}", where) if value_type is not str else str(v)
+                for k, v in value.items()}
     if origin in (typing.Union, types.UnionType):
         raise TypeError(f"unsupported config type {hint} for {key}")
     if hint is bool:
@@ -218,5 +243,11 @@ def _check_semantics(config: RunConfig, where: str) -> None:
     if config.langid.model != "auto" and "://" not in config.langid.model \
             and not Path(config.langid.model).is_file():
         raise ConfigError(f"{where}: key 'langid.model': file not found: {config.langid.model}")
+    from pipeline.text import SEGMENTATIONS
+
+    for lang, mode in config.filter.segmentation.items():
+        if mode not in SEGMENTATIONS:
+            raise ConfigError(f"{where}: key 'filter.segmentation.{lang}': unknown segmentation '{mode}' "
+                              f"(known: {', '.join(SEGMENTATIONS)})")
     if not config.input:
         raise ConfigError(f"{where}: key 'input': give at least one path or glob")

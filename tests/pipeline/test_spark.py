@@ -1,4 +1,3 @@
-
 from pipeline.spark import plan_file_groups
 
 

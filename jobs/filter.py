@@ -1,0 +1,177 @@
+"""Filter: heuristic quality, NSFW and PII filters over extracted documents; scores first, then decisions.
+
+    spark-submit jobs/filter.py --conf conf/default.yaml --output out/run1
+    python -m jobs.filter --input out/run1/extract --output out/run1 --set filter.select_only=true
+
+Reads <output>/extract (or --input Parquet documents). Writes <output>/filter_scores/ (every
+document with its score columns, persisted before any decision), <output>/filter/ (kept),
+<output>/rejected/filter/ (drop_reason = <filter>_<rule>) and <output>/stats/filter.json. With
+filter.select_only=true it reuses filter_scores and applies the current thresholds only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+
+import numpy as np
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from filters.stage import build_chain, score_batches, select_batches
+from filters.token_outlier import DEFAULT_BUCKETS, TokenOutlierFilter, load_reference, token_histogram
+from jobs.stage_stats import outcome_stats, write_stats
+from pipeline.cli import build_parser, parse_args_and_config, run_main
+from pipeline.config import ConfigError, RunConfig, dump_yaml
+from pipeline.io import is_remote, join, write_text
+from pipeline.spark import build_session, map_batches, persist_on_disk
+
+STAGE = "filter"
+SCORES = "filter_scores"
+_MARKER = "_scoring_config.json"  # underscore: Spark and pyarrow skip it when reading the Parquet
+
+
+def validate_filters(config: RunConfig) -> None:
+    """Names, options and thresholds of every configured filter; raises a ConfigError (exit 2)."""
+    stand_in = {TokenOutlierFilter.name: {"distribution": np.ones(2)}}  # the real one needs the corpus
+    build_chain(config.filter, stand_in)
+
+
+def run_filter(spark: SparkSession, config: RunConfig, input_paths: list[str] | None = None) -> dict:
+    started = time.time()
+    scores_path = join(config.output, SCORES)
+    fingerprint = _scoring_fingerprint(config)
+    if config.filter.select_only:
+        _check_reusable(spark, scores_path, fingerprint)
+        print(f"[filter] select only: reusing scores in {scores_path}", flush=True)
+    else:
+        documents = spark.read.parquet(*(input_paths or [join(config.output, "extract")]))
+        _score(spark, config, documents, scores_path)
+        write_text(join(scores_path, _MARKER), json.dumps({"fingerprint": fingerprint}))
+    scored = spark.read.parquet(scores_path)
+    value_thresholds = _percentile_thresholds(scored, config)
+    decided = persist_on_disk(map_batches(scored, select_batches, _with_reason(scored), config=config,
+                                          value_thresholds=value_thresholds))
+    kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
+    try:
+        decided.where(F.col("drop_reason").isNull()).drop("drop_reason").write.mode("overwrite").parquet(kept_path)
+        decided.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
+    finally:
+        decided.unpersist()
+    stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), "filters": config.filter.filters,
+             "value_thresholds": value_thresholds, "seconds": round(time.time() - started, 2),
+             "outputs": {"kept": kept_path, "rejected": rejected_path, "scores": scores_path}}
+    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
+    return stats
+
+
+def _score(spark: SparkSession, config: RunConfig, documents: DataFrame, scores_path: str) -> None:
+    extra = {}
+    if TokenOutlierFilter.name in config.filter.filters:
+        extra[TokenOutlierFilter.name] = {"distribution": _corpus_distribution(spark, config, documents)}
+    chain = build_chain(config.filter, extra)
+    schema = _arrow_schema(documents, chain.score_fields())
+    print(f"[filter] scoring with {', '.join(config.filter.filters)}", flush=True)
+    (map_batches(documents, score_batches, schema, config=config, extra_options=extra, schema=schema)
+        .write.mode("overwrite").parquet(scores_path))
+
+
+def _corpus_distribution(spark: SparkSession, config: RunConfig, documents: DataFrame) -> np.ndarray:
+    """The corpus token histogram: a saved reference, or summed by Spark (nonzero bins only
+    travel; the driver receives at most `buckets` rows, whatever the corpus size)."""
+    options = config.filter.options.get(TokenOutlierFilter.name) or {}
+    if options.get("reference"):
+        return load_reference(options["reference"])
+    buckets = int(options.get("buckets", DEFAULT_BUCKETS))
+    segmentation = config.filter.segmentation
+    sparse = pa.schema([pa.field("bucket", pa.int64()), pa.field("count", pa.float64())])
+
+    def histogram(batches):
+        for batch in batches:
+            counts = token_histogram(batch.column("text").to_pylist(), batch.column("lang").to_pylist(),
+                                     segmentation, buckets)
+            nonzero = np.nonzero(counts)[0]
+            yield pa.record_batch([pa.array(nonzero), pa.array(counts[nonzero])], schema=sparse)
+
+    rows = (map_batches(documents.select("text", "lang"), lambda batches: histogram(batches), sparse)
+            .groupBy("bucket").agg(F.sum("count").alias("count")).collect())
+    distribution = np.zeros(buckets, dtype=np.float64)
+    for row in rows:
+        distribution[row["bucket"]] = row["count"]
+    path = join(config.output, "stats", "token_distribution.npy")
+    if not is_remote(path):
+        import os
+
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        np.save(path, distribution)
+        print(f"[filter] corpus token distribution ({int(distribution.sum())} tokens) saved to {path}", flush=True)
+    return distribution
+
+
+def _percentile_thresholds(scored: DataFrame, config: RunConfig) -> dict[str, dict[str, float]]:
+    """`drop_top_percent` options become value thresholds from Spark's approximate quantiles."""
+    options = config.filter.options.get(TokenOutlierFilter.name) or {}
+    percent = options.get("drop_top_percent")
+    if TokenOutlierFilter.name not in config.filter.filters or percent is None:
+        return {}
+    if not 0 < float(percent) < 100:
+        raise ConfigError(f"key 'filter.options.{TokenOutlierFilter.name}.drop_top_percent' must be in (0, 100)")
+    column = f"{TokenOutlierFilter.prefix}__kl"
+    (cutoff,) = scored.where(F.col(column).isNotNull() & ~F.isnan(column)).approxQuantile(
+        column, [1 - float(percent) / 100], 0.001) or [None]
+    return {TokenOutlierFilter.name: {"max_kl": cutoff}} if cutoff is not None else {}
+
+
+def _scoring_fingerprint(config: RunConfig) -> str:
+    """What determines the scores (not the thresholds): reruns with only new thresholds match it."""
+    scoring = {"filters": config.filter.filters, "options": config.filter.options,
+               "segmentation": config.filter.segmentation}
+    return hashlib.sha256(json.dumps(scoring, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _check_reusable(spark: SparkSession, scores_path: str, fingerprint: str) -> None:
+    try:
+        marker = spark.sparkContext.textFile(join(scores_path, _MARKER)).collect()
+    except Exception:
+        marker = []
+    if not marker:
+        raise ConfigError(f"filter.select_only: no persisted scores in {scores_path}; run the filter once without it")
+    if json.loads("".join(marker)).get("fingerprint") != fingerprint:
+        raise ConfigError("filter.select_only: the scores were computed with other filters, options or "
+                          "segmentation; only thresholds may change. Rerun without select_only")
+
+
+def _arrow_schema(frame: DataFrame, score_fields: list[pa.Field]) -> pa.Schema:
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    base = to_arrow_schema(frame.schema)
+    names = set(base.names)
+    return pa.schema(list(base) + [f for f in score_fields if f.name not in names])
+
+
+def _with_reason(frame: DataFrame) -> pa.Schema:
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(frame.schema).append(pa.field("drop_reason", pa.string()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser(STAGE, __doc__.split("\n\n")[0])
+
+    def job() -> int:
+        args, config = parse_args_and_config(parser, argv)
+        validate_filters(config)  # fail fast, before starting a JVM
+        spark = build_session(config.spark, app_name=f"curate-{STAGE}")
+        write_text(join(config.output, "config.yaml"), dump_yaml(config))
+        stats = run_filter(spark, config, config.input if args.input else None)
+        print(f"[filter] {stats['records_in']} documents: {stats['kept']} kept, {stats['rejected']} rejected "
+              f"{stats['rejected_by_reason']} -> {stats['outputs']['kept']}")
+        return 0
+
+    return run_main(job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
