@@ -58,7 +58,7 @@ def build_chain(config: FilterConfig, extra_options: Mapping[str, Mapping[str, A
 
 def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
                   extra_options: Mapping[str, Mapping[str, Any]] | None = None,
-                  schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
+                  output_schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: documents -> documents with rewritten text and score columns."""
     chain = _cached_chain(config, extra_options)
     for batch in batches:
@@ -80,7 +80,7 @@ def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
         out = batch.set_column(batch.schema.get_field_index("text"), "text", pa.array(texts, pa.string()))
         for name, values in columns.items():
             out = out.append_column(name, pa.array(values, pa.float64()))
-        yield out.select(schema.names) if schema is not None else out
+        yield out.select(output_schema.names) if output_schema is not None else out
 
 
 def select_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,

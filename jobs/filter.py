@@ -25,7 +25,7 @@ from filters.token_outlier import DEFAULT_BUCKETS, TokenOutlierFilter, load_refe
 from jobs.stage_stats import outcome_stats, write_stats
 from pipeline.cli import build_parser, parse_args_and_config, run_main
 from pipeline.config import ConfigError, RunConfig, dump_yaml
-from pipeline.io import is_remote, join, write_text
+from pipeline.io import is_remote, join, read_text, write_text
 from pipeline.spark import build_session, map_batches, persist_on_disk
 
 STAGE = "filter"
@@ -44,7 +44,7 @@ def run_filter(spark: SparkSession, config: RunConfig, input_paths: list[str] | 
     scores_path = join(config.output, SCORES)
     fingerprint = _scoring_fingerprint(config)
     if config.filter.select_only:
-        _check_reusable(spark, scores_path, fingerprint)
+        _check_reusable(scores_path, fingerprint)
         print(f"[filter] select only: reusing scores in {scores_path}", flush=True)
     else:
         documents = spark.read.parquet(*(input_paths or [join(config.output, "extract")]))
@@ -74,7 +74,7 @@ def _score(spark: SparkSession, config: RunConfig, documents: DataFrame, scores_
     chain = build_chain(config.filter, extra)
     schema = _arrow_schema(documents, chain.score_fields())
     print(f"[filter] scoring with {', '.join(config.filter.filters)}", flush=True)
-    (map_batches(documents, score_batches, schema, config=config, extra_options=extra, schema=schema)
+    (map_batches(documents, score_batches, schema, config=config, extra_options=extra, output_schema=schema)
         .write.mode("overwrite").parquet(scores_path))
 
 
@@ -131,14 +131,11 @@ def _scoring_fingerprint(config: RunConfig) -> str:
     return hashlib.sha256(json.dumps(scoring, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _check_reusable(spark: SparkSession, scores_path: str, fingerprint: str) -> None:
-    try:
-        marker = spark.sparkContext.textFile(join(scores_path, _MARKER)).collect()
-    except Exception:
-        marker = []
-    if not marker:
+def _check_reusable(scores_path: str, fingerprint: str) -> None:
+    marker = read_text(join(scores_path, _MARKER))
+    if marker is None:
         raise ConfigError(f"filter.select_only: no persisted scores in {scores_path}; run the filter once without it")
-    if json.loads("".join(marker)).get("fingerprint") != fingerprint:
+    if json.loads(marker).get("fingerprint") != fingerprint:
         raise ConfigError("filter.select_only: the scores were computed with other filters, options or "
                           "segmentation; only thresholds may change. Rerun without select_only")
 

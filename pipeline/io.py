@@ -108,6 +108,15 @@ def write_text(path: str, text: str) -> None:
         stream.write(text.encode("utf-8"))
 
 
+def read_text(path: str) -> str | None:
+    """A small file written by write_text, or None when it does not exist."""
+    try:
+        with open_input(path) as fh:
+            return fh.read().decode("utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+
+
 def join(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
 
