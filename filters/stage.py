@@ -84,11 +84,12 @@ def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
 
 
 def select_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
-                   value_thresholds: Mapping[str, Mapping[str, float]] | None = None) -> Iterator[pa.RecordBatch]:
+                   value_thresholds: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None
+                   ) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: scored documents -> the same rows plus `drop_reason` (null = kept).
 
-    `value_thresholds` adds corpus-derived thresholds ({filter: {field: value}}), e.g. a
-    percentile turned into a value by the job."""
+    `value_thresholds` adds corpus-derived thresholds per language ({filter: {lang: {field:
+    value}}}), e.g. a percentile the job turned into a value."""
     chain = _cached_chain(config, None)
     for batch in batches:
         langs = batch.column("lang").to_pylist()
@@ -106,9 +107,11 @@ def select_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
         yield batch.append_column("drop_reason", pa.array(reasons.tolist(), pa.string()))
 
 
-def _with_defaults(table: ThresholdTable, values: Mapping[str, float]) -> ThresholdTable:
+def _with_defaults(table: ThresholdTable, per_lang: Mapping[str, Mapping[str, float]]) -> ThresholdTable:
     updated = ThresholdTable(table.type)
-    updated.by_lang = {lang: dataclasses.replace(t, **values) for lang, t in table.by_lang.items()}
+    updated.by_lang = dict(table.by_lang)
+    for lang, values in per_lang.items():
+        updated.by_lang[lang] = dataclasses.replace(table.for_lang(lang), **values)
     return updated
 
 

@@ -110,8 +110,11 @@ def _corpus_distribution(spark: SparkSession, config: RunConfig, documents: Data
     return distribution
 
 
-def _percentile_thresholds(scored: DataFrame, config: RunConfig) -> dict[str, dict[str, float]]:
-    """`drop_top_percent` options become value thresholds from Spark's approximate quantiles."""
+def _percentile_thresholds(scored: DataFrame, config: RunConfig) -> dict[str, dict[str, dict[str, float]]]:
+    """`drop_top_percent` becomes a max_kl per language, from Spark's approximate quantiles.
+
+    Per language, because the corpus distribution is dominated by the largest languages: every
+    document of a small language is far from it, and one global cut would drop them all."""
     options = config.filter.options.get(TokenOutlierFilter.name) or {}
     percent = options.get("drop_top_percent")
     if TokenOutlierFilter.name not in config.filter.filters or percent is None:
@@ -119,9 +122,10 @@ def _percentile_thresholds(scored: DataFrame, config: RunConfig) -> dict[str, di
     if not 0 < float(percent) < 100:
         raise ConfigError(f"key 'filter.options.{TokenOutlierFilter.name}.drop_top_percent' must be in (0, 100)")
     column = f"{TokenOutlierFilter.prefix}__kl"
-    (cutoff,) = scored.where(F.col(column).isNotNull() & ~F.isnan(column)).approxQuantile(
-        column, [1 - float(percent) / 100], 0.001) or [None]
-    return {TokenOutlierFilter.name: {"max_kl": cutoff}} if cutoff is not None else {}
+    cutoffs = (scored.where(F.col(column).isNotNull() & ~F.isnan(column))
+                     .groupBy("lang").agg(F.percentile_approx(column, 1 - float(percent) / 100, 10_000).alias("cut"))
+                     .collect())  # one row per language
+    return {TokenOutlierFilter.name: {row["lang"] or "null": {"max_kl": row["cut"]} for row in cutoffs}}
 
 
 def _scoring_fingerprint(config: RunConfig) -> str:

@@ -58,7 +58,7 @@ def test_percentile_drop_then_select_only_rerun(spark, corpus, tmp_path):
     without_percentile = config_for(tmp_path, "filter.select_only=true",
                                     "filter.options={token_outlier_v1: {drop_top_percent: 5, min_tokens: 10}}")
     stats = json.loads((tmp_path / "stats" / "filter.json").read_text())
-    assert stats["value_thresholds"]["token_outlier_v1"]["max_kl"] > 0
+    assert stats["value_thresholds"]["token_outlier_v1"]["en"]["max_kl"] > 0
     assert run_filter(spark, without_percentile, None)["kept"] == 40
 
 
