@@ -6,8 +6,9 @@ Every page text in samples/pages/ was written for this project. The script wraps
 one in a site template full of boilerplate and writes a Common-Crawl-like gzipped WARC
 that also carries the awkward cases a curation pipeline must survive: legacy and wrong
 charsets, near and exact duplicates, URLs that need normalising, non-HTML payloads,
-a redirect, a 404 and one corrupt gzip member. It writes expected.json next to the WARC
-so tests can check the pipeline against what was put in.
+a redirect, a 404 and one corrupt gzip member. A few low-quality pages are each built to trip
+one heuristic of the filter stage, and one clean page carries PII to be redacted. It writes
+expected.json next to the WARC so tests can check the pipeline against what was put in.
 
 The output is byte-identical from run to run (fixed dates, uuid5 record IDs, gzip mtime 0)
 as long as the same zlib build does the compressing.
@@ -91,6 +92,10 @@ class Capture:
     near_duplicate_group: str | None = None
     # URL of the capture whose payload this one repeats byte for byte.
     exact_duplicate_of: str | None = None
+    # What the filter stage (conf/default.yaml) decides: "keep", or "drop" for a page built to
+    # trip one heuristic; `pii` lists the kinds of PII it must redact (pii_v1 names).
+    filter_expectation: str = "keep"
+    pii: tuple[str, ...] = ()
 
 
 RATATOUILLE_URL = "https://www.cuisine-de-mamie.fr/recettes/ratatouille-provencale"
@@ -214,6 +219,29 @@ CAPTURES = (
             "سوق التقنية", "shop"),
     Capture("ar__nasaih-lilqiraa", "https://muntada.qurraa.org/topic/4417-kayfa-naud-lilqiraa/", "منتدى القراء",
             "forum"),
+    # Low-quality pages, each built to be dropped by one heuristic. The filter chain first removes
+    # lines (C4: no terminal punctuation or under 3 words; Llama 3: mostly repeated n-grams), so
+    # what a page must trip has to sit in lines that survive that. Their slugs sort after the
+    # first four of their language, so the related links of the other pages stay as they were.
+    Capture("en__short-road-closure", "https://www.riversidecourier.co.uk/news/traffic/mill-lane-closed-saturday",
+            "The Riverside Courier", "news", filter_expectation="drop"),            # Gopher: under 50 words
+    Capture("en__seo-cheap-flights", "https://www.cheap-flights-deals-today.com/cheap-flights-london/",
+            "Cheap Flights Deals Today", "blog", filter_expectation="drop"),         # Gopher: top 2-gram
+    Capture("en__server-log-dump", "https://community.opstalk.dev/t/order-sync-job-fails-every-night/5512",
+            "OpsTalk Community", "forum", filter_expectation="drop"),               # Llama 3 lines, then Gopher
+    Capture("en__lorem-ipsum-plumbing", "https://www.hartleyandsons-plumbing.co.uk/services/",
+            "Hartley & Sons Plumbing", "blog", filter_expectation="drop"),          # C4: lorem ipsum
+    Capture("en__trending-links-list", "https://www.dailybuzzhub.com/trending/",
+            "Daily Buzz Hub", "news", filter_expectation="drop"),                   # FineWeb: short lines
+    Capture("en__js-snippets", "https://devnotes.codecraft.io/posts/array-and-object-tricks",
+            "Dev Notes", "blog", filter_expectation="drop"),                        # C4: curly bracket
+    Capture("de__wertstoff-abfuhrkalender", "https://www.lindenbach.de/buergerservice/abfuhrkalender-2024",
+            "Gemeinde Lindenbach", "news", filter_expectation="drop"),              # Gopher: alphabetic words
+    # Clean prose with an e-mail address, a phone number (a UK drama number, Ofcom's 020 7946 0xxx)
+    # and a public IPv4 address: kept, redacted. Documentation ranges (203.0.113.0/24 and the
+    # like) would not do: pii_v1 deliberately leaves them alone.
+    Capture("en__office-new-connection", "https://www.brookandlyle.co.uk/news/new-office-internet-connection",
+            "Brook & Lyle Accountants", "blog", pii=("email", "phone", "ip")),
 )
 
 
@@ -394,8 +422,20 @@ def slug_date(slug: str) -> str:
     return (datetime(2023, 1, 1) + timedelta(days=days)).strftime("%Y-%m-%d")
 
 
+def block_html(text: str) -> str:
+    """One paragraph of a page file: preformatted text (fenced by ```, no blank line inside), a
+    list (every line starts with "- ") or, as for every clean page, a <p>."""
+    rows = text.split("\n")
+    if text.startswith("```") and text.endswith("```"):
+        code = text[3:-3].strip("\n")
+        return f"<pre><code>{escape(code)}</code></pre>"
+    if all(row.startswith("- ") for row in rows):
+        return "<ul>" + "".join(f"<li>{escape(row[2:])}</li>" for row in rows) + "</ul>"
+    return f"<p>{escape(text)}</p>"
+
+
 def paragraphs_html(page: Page) -> str:
-    return "\n".join(f"<p>{escape(p)}</p>" for p in page.paragraphs)
+    return "\n".join(block_html(p) for p in page.paragraphs)
 
 
 def cookie_banner(chrome: dict) -> str:
@@ -844,6 +884,8 @@ def expected_summary(out: Path, counts: Counter, pages: dict[str, Page]) -> dict
         "meta_charset": cap.charset.lower() if cap.declared in ("both", "http-equiv") else None,
         "near_duplicate_group": cap.near_duplicate_group,
         "exact_duplicate_of": cap.exact_duplicate_of,
+        "filter_expectation": cap.filter_expectation,
+        **({"pii": list(cap.pii)} if cap.pii else {}),
     } for cap in CAPTURES]
     kinds = ("warcinfo", "request", "response_html_200", "response_non_html", "response_redirect",
              "response_404", "metadata", "malformed")

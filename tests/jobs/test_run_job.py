@@ -28,4 +28,25 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
     assert stats["kept_by_lang"] == expected["html_200_pages_per_language"]
     assert (tmp_path / "config.yaml").read_text().startswith("input:")
     summary = capsys.readouterr().out
-    assert "=== curate run summary ===" in summary and str(tmp_path / "extract") in summary
+    assert "=== curate run summary ===" in summary and str(tmp_path / "filter") in summary
+
+    filtered = json.loads((tmp_path / "stats" / "filter.json").read_text())
+    assert filtered["records_in"] == stats["kept"] == filtered["kept"] + filtered["rejected"]
+    outcome = {row["url"]: row["drop_reason"] for row in
+               spark.read.parquet(str(tmp_path / "rejected" / "filter")).select("url", "drop_reason").collect()}
+    outcome.update({row["url"]: None for row in spark.read.parquet(str(tmp_path / "filter")).select("url").collect()})
+    pages = {page["url"]: page for page in expected["pages"]}
+    normalised = {_normal(url): page for url, page in pages.items()}
+    for url, reason in outcome.items():
+        page = normalised[url]
+        wanted = page.get("filter_expectation", "keep")
+        assert (reason is not None) == (wanted == "drop"), (url, reason)
+    kept = spark.read.parquet(str(tmp_path / "filter")).select("text", "pii__total").collect()
+    redacted = [row["text"] for row in kept if row["pii__total"]]
+    assert redacted and all("<EMAIL>" in text for text in redacted)
+
+
+def _normal(url):
+    from pipeline.urls import normalize_url
+
+    return normalize_url(url)
