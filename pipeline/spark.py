@@ -46,7 +46,8 @@ def build_session(config: SparkConfig, app_name: str | None = None) -> SparkSess
     builder = (builder.config("spark.sql.shuffle.partitions", str(config.shuffle_partitions))
                       .config("spark.sql.session.timeZone", "UTC")
                       .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-                      .config("spark.python.worker.reuse", "true"))
+                      .config("spark.python.worker.reuse", "true")
+                      .config("spark.sql.debug.maxToStringFields", "500"))  # score columns are many
     for key, value in config.conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
