@@ -77,3 +77,12 @@ def test_rejections_and_stats_are_written(spark, result):
     on_disk = json.loads((output / "stats" / "extract.json").read_text())
     assert on_disk["records_in"] == stats["records_in"]
     assert (output / "extract" / "_SUCCESS").exists()
+
+
+def test_time_limit_applies_inside_spark_workers(spark, corpus, tmp_path):
+    directory, _ = corpus
+    config = load_config(None, [f"input=['{directory / 'clean.warc.gz'}']", f"output={tmp_path}",
+                                "extract.timeout_s=0.000001"])
+    stats = run_extract(spark, config)
+    assert stats["rejected_by_reason"] == {"extract_timeout": 2, "not_response": 1}
+    assert stats["kept"] == 0
