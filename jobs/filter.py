@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 
@@ -95,15 +96,13 @@ def _corpus_distribution(spark: SparkSession, config: RunConfig, documents: Data
             nonzero = np.nonzero(counts)[0]
             yield pa.record_batch([pa.array(nonzero), pa.array(counts[nonzero])], schema=sparse)
 
-    rows = (map_batches(documents.select("text", "lang"), lambda batches: histogram(batches), sparse)
+    rows = (map_batches(documents.select("text", "lang"), histogram, sparse)
             .groupBy("bucket").agg(F.sum("count").alias("count")).collect())
     distribution = np.zeros(buckets, dtype=np.float64)
     for row in rows:
         distribution[row["bucket"]] = row["count"]
     path = join(config.output, "stats", "token_distribution.npy")
     if not is_remote(path):
-        import os
-
         os.makedirs(os.path.dirname(path), exist_ok=True)
         np.save(path, distribution)
         print(f"[filter] corpus token distribution ({int(distribution.sum())} tokens) saved to {path}", flush=True)

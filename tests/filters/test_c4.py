@@ -181,7 +181,7 @@ def test_chinese_with_whitespace_words_loses_every_line_as_datatrove_does():
     ("\n".join([S] * 5 + ["Write the set as {1, 2, 3} here."]), "c4_max_curly_bracket"),
 ])
 def test_lines_then_page_as_datatrove_c4_quality_filter(page, reason):
-    lines, doc = C4LineFilter(), C4Filter()
+    lines = C4LineFilter()
     texts, line_scores = lines.apply(Batch([page], ["en"]))
     keep_lines, _ = lines.keep(line_scores, ["en"], ThresholdTable(C4LineFilter.Thresholds))
     assert keep_lines.tolist() == [True]                         # no page rule unless configured
