@@ -98,7 +98,9 @@ def plan_file_groups(paths: list[str], sizes: list[int], parallelism: int,
                      target_bytes: int = 256 << 20) -> list[list[str]]:
     """Greedy largest-first packing of files into groups of similar total size."""
     total = sum(sizes)
-    count = max(parallelism * 4, -(-total // target_bytes))
+    # About a dozen tasks per core: a task costs ~0.3 s, and small tasks let a free core take
+    # over when a file holds more HTML than its size suggests (sizes are only a proxy).
+    count = max(parallelism * 12, -(-total // target_bytes))
     count = max(1, min(len(paths), count))
     groups: list[list[str]] = [[] for _ in range(count)]
     loads = [0] * count
