@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from filters.base import DEFAULT_LANG, Batch, FilterConfigError, TextModifier, ThresholdTable
-from filters.registry import get_filter
+from filters.registry import get_filter, known_filters
 from pipeline.config import FilterConfig, dump_yaml, RunConfig
 
 
@@ -37,12 +37,14 @@ class FilterChain:
 def build_chain(config: FilterConfig, extra_options: Mapping[str, Mapping[str, Any]] | None = None) -> FilterChain:
     """Instances and threshold tables for config.filters; bad names, options or thresholds raise
     FilterConfigError naming the config key."""
-    unknown = set(config.thresholds) - set(config.filters)
-    if unknown:
-        raise FilterConfigError(f"key 'filter.thresholds.{sorted(unknown)[0]}': not in filter.filters")
-    unknown = set(config.options) - set(config.filters)
-    if unknown:
-        raise FilterConfigError(f"key 'filter.options.{sorted(unknown)[0]}': not in filter.filters")
+    # Settings of filters left out of `filters` are kept (to switch them back on) but must name
+    # a real filter, so a typo is not silently ignored.
+    known = known_filters()
+    for section in ("thresholds", "options"):
+        unknown = sorted(set(getattr(config, section)) - set(known))
+        if unknown:
+            raise FilterConfigError(f"key 'filter.{section}.{unknown[0]}': unknown filter "
+                                    f"(known: {', '.join(known)})")
     instances, tables = [], {}
     for name in config.filters:
         cls = get_filter(name)

@@ -158,7 +158,8 @@ def _with_reason(frame: DataFrame) -> pa.Schema:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(STAGE, __doc__.split("\n\n")[0])
+    parser = build_parser(STAGE, __doc__.split("\n\n")[0],
+                          input_help="Parquet documents (default: <output>/extract, the extract stage's output)")
 
     def job() -> int:
         args, config = parse_args_and_config(parser, argv)

@@ -22,15 +22,17 @@ Config keys can be overridden without editing the file, e.g. --set extract.extra
 """
 
 
-def build_parser(name: str, description: str) -> argparse.ArgumentParser:
+_RAW_INPUT_HELP = ("input files, directories or globs (WARC/WET/ARC, JSONL[.gz|.zst], Parquet; "
+                   "local paths or Hadoop URIs); overrides the config's `input`")
+
+
+def build_parser(name: str, description: str, input_help: str = _RAW_INPUT_HELP) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m jobs.{name}", description=description, epilog=_EPILOG.format(name=name),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conf", metavar="FILE",
                         help=f"YAML run config (default: {DEFAULT_CONF} when present, else built-in defaults)")
-    parser.add_argument("--input", metavar="GLOB", nargs="+",
-                        help="input files, directories or globs (WARC/WET/ARC, JSONL[.gz|.zst], Parquet; "
-                             "local paths or Hadoop URIs); overrides the config's `input`")
+    parser.add_argument("--input", metavar="GLOB", nargs="+", help=input_help)
     parser.add_argument("--output", metavar="DIR", help="output directory or URI; overrides the config's `output`")
     parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
                         help="override one config key (dotted), repeatable")

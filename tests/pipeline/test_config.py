@@ -1,7 +1,11 @@
+from pathlib import Path
+
 import pytest
 
 from jobs import extract as extract_job
 from pipeline.config import ConfigError, dump_yaml, load_config
+
+CONF = Path(__file__).resolve().parents[2] / "conf" / "default.yaml"
 
 
 def write(tmp_path, text):
@@ -78,3 +82,25 @@ def test_unknown_input_format_exits_2(tmp_path, capsys):
     odd.write_text("hello")
     assert extract_job.main(["--input", str(odd), "--output", str(tmp_path / "out")]) == 2
     assert "cannot tell the format of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("override, message", [
+    ("filter.filters=[gopher_quality_v1, shiny_v9]", "unknown filter 'shiny_v9'"),
+    ("filter.thresholds={gopher_quality_v1: {default: {min_wrds: 3}}}",
+     "unknown key 'filter.thresholds.gopher_quality_v1.default.min_wrds'"),
+    ("filter.options={gopher_qualty_v1: {}}", "key 'filter.options.gopher_qualty_v1': unknown filter"),
+    ("filter.segmentation={zh: jieba}", "unknown segmentation 'jieba'"),
+])
+def test_filter_job_exits_2_on_bad_filter_config(tmp_path, capsys, override, message):
+    from jobs import filter as filter_job
+
+    assert filter_job.main(["--set", override, "--output", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_subset_of_filters_runs_with_the_default_thresholds_present():
+    from jobs.filter import validate_filters
+
+    config = load_config(CONF, ["filter.filters=[gopher_quality_v1]"])
+    validate_filters(config)
+    assert "fineweb_v1" in config.filter.thresholds
