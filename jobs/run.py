@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
+from jobs.dedup import run_dedup
 from jobs.extract import run_extract
 from jobs.filter import run_filter, validate_filters
 from pipeline.cli import build_parser, parse_config, run_main
@@ -17,7 +18,7 @@ from pipeline.config import dump_yaml
 from pipeline.io import check_local_inputs, join, write_text
 from pipeline.spark import build_session
 
-STAGES = {"extract": run_extract, "filter": run_filter}
+STAGES = {"extract": run_extract, "filter": run_filter, "dedup": run_dedup}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,218 @@
+"""Dedup: URL, exact, MinHash-LSH near-duplicate, line-level and semantic deduplication.
+
+    spark-submit jobs/dedup.py --conf conf/default.yaml --output out/run1
+    python -m jobs.dedup --input out/run1/filter --output out/run1 --set dedup.steps=[url,exact,minhash]
+
+Reads <output>/filter (or --input Parquet documents). Steps run in the order url -> exact ->
+minhash -> lines -> semantic (dedup.steps picks a subset). Inside a duplicate group the keep
+policy chooses: highest quality score when there is one, else most recent, else smallest id
+(URL dedup puts the most recent crawl first). Writes <output>/dedup/ (kept, with
+dedup__minhash_cluster and dedup__minhash_cluster_size, dedup__lines_removed, ...),
+<output>/rejected/dedup/ (drop_reason and duplicate_of, the id of the kept document) and
+<output>/stats/dedup.json.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.window import Window
+
+from dedup.exact_spark import duplicates_by_key, normalised_text_hash
+from dedup.keep_spark import keep_order, quality_column
+from dedup.lines_spark import LINES_REMOVED, blank, remove_frequent_lines
+from dedup.minhash_spark import minhash_clusters
+from jobs.stage_stats import outcome_stats, write_stats
+from pipeline.cli import build_parser, parse_args_and_config, run_main
+from pipeline.config import RunConfig, dump_yaml
+from pipeline.io import InputError, join, write_text
+from pipeline.spark import build_session, persist_on_disk
+
+STAGE = "dedup"
+REQUIRED = ("id", "text", "lang", "url", "fetched_at")
+CLUSTER, CLUSTER_SIZE = "dedup__minhash_cluster", "dedup__minhash_cluster_size"
+SEMANTIC_CLUSTER, SEMANTIC_SIMILARITY = "dedup__semantic_cluster", "dedup__semantic_similarity"
+
+
+def run_dedup(spark: SparkSession, config: RunConfig, input_paths: list[str] | None = None) -> dict:
+    started = time.time()
+    steps = config.dedup.steps
+    docs = spark.read.parquet(*(input_paths or [join(config.output, "filter")]))
+    missing = [c for c in REQUIRED if c not in docs.columns]
+    if missing:
+        raise InputError(f"dedup input lacks column(s) {missing}; it needs the document contract "
+                         f"({', '.join(REQUIRED)}), as the extract and filter stages write it")
+    quality = quality_column(docs, config.dedup.quality_column)
+    order = keep_order(docs, quality)
+    info: dict = {"steps": steps, "keep_policy": [str(key) for key in order]}
+    docs, repeated = _unique_ids(docs, order)
+    removed: list[DataFrame] = []
+    narrow = ["id", "url", "text", "fetched_at"] + ([quality] if quality else [])
+
+    if "url" in steps:
+        removed.append(_materialise(duplicates_by_key(_alive(docs.select(*narrow), removed), F.col("url"),
+                                                      keep_order(docs, quality, most_recent_first=True),
+                                                      "url_duplicate")))
+    if "exact" in steps:
+        removed.append(_materialise(duplicates_by_key(_alive(docs.select(*narrow), removed), normalised_text_hash(), order,
+                                                      "exact_duplicate")))
+    clusters = None
+    if "minhash" in steps:
+        exclude = _union(removed).select("id") if removed else None
+        run = minhash_clusters(docs, config.dedup.minhash, config.filter.segmentation, order, exclude)
+        clusters = run.clusters
+        removed.append(clusters.where(F.col("duplicate_of").isNotNull())
+                               .select("id", F.lit("minhash_duplicate").alias("drop_reason"), "duplicate_of"))
+        info["minhash"] = {"num_perm": run.num_perm, "bands": run.bands, "rows": run.rows,
+                           "threshold": config.dedup.minhash.threshold,
+                           "candidate_pairs": run.candidate_pairs, "verified_pairs": run.verified_pairs}
+
+    decided = _decide(docs, removed, clusters)
+    if repeated is not None:
+        decided = decided.unionByName(repeated, allowMissingColumns=True)
+    if "lines" in steps:
+        decided = _line_dedup(decided, config)
+    if "semantic" in steps:
+        decided = _semantic_dedup(decided, config, order)
+
+    decided = persist_on_disk(decided)
+    kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
+    try:
+        kept = decided.where(F.col("drop_reason").isNull()).drop("drop_reason", "duplicate_of")
+        kept.write.mode("overwrite").parquet(kept_path)
+        decided.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
+        info.update(_duplicate_stats(decided))
+    finally:
+        decided.unpersist()
+        if clusters is not None:
+            clusters.unpersist()
+    stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), **info,
+             "seconds": round(time.time() - started, 2),
+             "outputs": {"kept": kept_path, "rejected": rejected_path}}
+    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
+    return stats
+
+
+def _unique_ids(docs: DataFrame, order: list) -> tuple[DataFrame, DataFrame | None]:
+    """Every later step joins on id, so a repeated id (the same record read twice) would
+    multiply rows: keep one row per id and reject the others as duplicate_id."""
+    repeated = docs.groupBy("id").count().where(F.col("count") > 1).limit(1).count()
+    if not repeated:
+        return docs, None
+    print("[dedup] some document ids occur more than once; keeping one row per id", flush=True)
+    rank = F.row_number().over(Window.partitionBy("id").orderBy(*order, F.sha2("text", 256)))
+    ranked = persist_on_disk(docs.withColumn("_rank", rank))
+    unique = ranked.where(F.col("_rank") == 1).drop("_rank")
+    extra = (ranked.where(F.col("_rank") > 1).drop("_rank")
+                   .withColumn("drop_reason", F.lit("duplicate_id")).withColumn("duplicate_of", F.col("id")))
+    return unique, extra
+
+
+def _alive(narrow: DataFrame, removed: list[DataFrame]) -> DataFrame:
+    """The documents no earlier step removed (narrowed to what keys and the keep policy read)."""
+    return narrow.join(_union(removed).select("id"), "id", "left_anti") if removed else narrow
+
+
+def _decide(docs: DataFrame, removed: list[DataFrame], clusters: DataFrame | None) -> DataFrame:
+    """Every document once, with drop_reason and duplicate_of (null when kept)."""
+    decided = docs
+    if removed:
+        decided = decided.join(_union(removed), "id", "left")
+    else:
+        decided = decided.withColumn("drop_reason", F.lit(None).cast("string")) \
+                         .withColumn("duplicate_of", F.lit(None).cast("string"))
+    if clusters is not None:
+        decided = (decided.join(clusters.select("id", F.col("minhash_cluster").alias(CLUSTER),
+                                                F.col("minhash_cluster_size").alias(CLUSTER_SIZE)), "id", "left")
+                          .withColumn(CLUSTER, F.coalesce(CLUSTER, "id"))
+                          .withColumn(CLUSTER_SIZE, F.coalesce(CLUSTER_SIZE, F.lit(1))))
+    return decided
+
+
+def _line_dedup(decided: DataFrame, config: RunConfig) -> DataFrame:
+    decided = persist_on_disk(decided)
+    alive = decided.where(F.col("drop_reason").isNull())
+    count = alive.count()
+    cut = remove_frequent_lines(alive, config.dedup.lines, count)
+    cut = cut.withColumn("drop_reason", F.when(blank(F.col("text")), F.lit("line_dedup_empty")))
+    gone = decided.where(F.col("drop_reason").isNotNull()).withColumn(LINES_REMOVED, F.lit(None).cast("int"))
+    return cut.unionByName(gone)
+
+
+def _semantic_dedup(decided: DataFrame, config: RunConfig, order: list) -> DataFrame:
+    from dedup.semantic_spark import semantic_duplicates
+
+    decided = persist_on_disk(decided)
+    alive = decided.where(F.col("drop_reason").isNull())
+    found = semantic_duplicates(alive, config.dedup.semantic, order, config.filter.segmentation)
+    found = found.select("id", F.col("semantic_cluster").alias(SEMANTIC_CLUSTER),
+                         F.col("semantic_similarity").alias(SEMANTIC_SIMILARITY),
+                         F.col("duplicate_of").alias("_semantic_of"))
+    marked = (alive.join(found, "id", "left")
+                   .withColumn("drop_reason", F.when(F.col("_semantic_of").isNotNull(), F.lit("semantic_duplicate")))
+                   .withColumn("duplicate_of", F.col("_semantic_of")).drop("_semantic_of"))
+    return marked.unionByName(decided.where(F.col("drop_reason").isNotNull()), allowMissingColumns=True)
+
+
+def _duplicate_stats(decided: DataFrame, top_domains: int = 20) -> dict:
+    """Cluster-size histogram and duplicate rates per language and per domain (the domains
+    with most duplicates): aggregates, a few rows each on the driver."""
+    stats: dict = {}
+    if CLUSTER_SIZE in decided.columns:
+        rows = (decided.where(F.col("drop_reason").isNull() & (F.col(CLUSTER_SIZE) > 1))
+                       .groupBy(CLUSTER_SIZE).count().orderBy(CLUSTER_SIZE).collect())
+        stats["minhash_cluster_sizes"] = {str(r[CLUSTER_SIZE]): r["count"] for r in rows}
+    if LINES_REMOVED in decided.columns:
+        row = decided.agg(F.coalesce(F.sum(LINES_REMOVED), F.lit(0)).alias("lines"),
+                          F.count(F.when(F.col(LINES_REMOVED) > 0, 1)).alias("docs")).first()
+        stats["lines_removed"] = {"lines": row["lines"], "documents": row["docs"]}
+    duplicate = F.col("drop_reason").isNotNull() & (F.col("drop_reason") != "line_dedup_empty")
+    rates = {}
+    for column in ("lang", "domain"):
+        if column not in decided.columns:
+            continue
+        grouped = (decided.groupBy(column).agg(F.count(F.lit(1)).alias("documents"),
+                                               F.count(F.when(duplicate, 1)).alias("duplicates")))
+        if column == "domain":
+            grouped = grouped.orderBy(F.desc("duplicates"), F.asc(column)).limit(top_domains)
+        rates[column] = {(r[column] or "null"): {"documents": r["documents"], "duplicates": r["duplicates"],
+                                                 "rate": round(r["duplicates"] / r["documents"], 4)}
+                         for r in grouped.collect()}
+    stats["duplicate_rate"] = rates
+    return stats
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
+def _materialise(frame: DataFrame) -> DataFrame:
+    """Cache a step's (small) removal list so later steps do not recompute its window."""
+    frame = persist_on_disk(frame)
+    frame.count()
+    return frame
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser(STAGE, __doc__.split("\n\n")[0],
+                          input_help="Parquet documents (default: <output>/filter, the filter stage's output)")
+
+    def job() -> int:
+        args, config = parse_args_and_config(parser, argv)
+        spark = build_session(config.spark, app_name=f"curate-{STAGE}")
+        write_text(join(config.output, "config.yaml"), dump_yaml(config))
+        stats = run_dedup(spark, config, config.input if args.input else None)
+        print(f"[dedup] {stats['records_in']} documents: {stats['kept']} kept, {stats['rejected']} rejected "
+              f"{stats['rejected_by_reason']} -> {stats['outputs']['kept']}")
+        return 0
+
+    return run_main(job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
