@@ -1,12 +1,12 @@
 """MinHash-LSH near-duplicate clusters in Spark: signatures -> band buckets -> candidate pairs ->
 (optionally verified) -> connected components -> the keep policy.
 
-Linear in the corpus: every document yields `bands` rows; a bucket of m documents yields m - 1
-pairs (each member to the bucket's smallest node, a star), never m^2. Verification computes the
-exact Jaccard similarity of each candidate pair and drops pairs under the threshold. A star only
-verifies members against the bucket's centre, so two members similar to each other but not to
-the centre are linked only if another band puts them in a shared bucket: with verification on,
-recall on such chains is a little lower than the S-curve says (bench/minhash.py measures it).
+Linear in the corpus: every document yields `bands` rows; a bucket yields its pairs while it is
+small and a star (m - 1 pairs) once it is large, never m^2. Verification computes the exact
+Jaccard similarity of each candidate pair and drops pairs under the threshold. A star only
+verifies members against the bucket's centre, so in a large bucket two members similar to each
+other but not to the centre are linked only if another band puts them in a smaller shared
+bucket.
 """
 from __future__ import annotations
 
@@ -70,10 +70,8 @@ def minhash_clusters(docs: DataFrame, config: MinHashConfig, segmentation: dict[
                           config=config, bands=bands, rows=rows, segmentation=segmentation)
     if exclude is not None:
         buckets = buckets.join(exclude.select(node_id().alias("node")), "node", "left_anti")
-    centre = F.min("node").over(Window.partitionBy("band", "key"))
-    candidates = (buckets.select(F.col("node").alias("src"), centre.alias("dst"))
-                         .where(F.col("src") != F.col("dst")).distinct()
-                         .persist(StorageLevel.DISK_ONLY))
+    candidates = _candidate_pairs(buckets, config.pair_bucket_size if config.verify else 1).persist(
+        StorageLevel.DISK_ONLY)
     candidate_count = candidates.count()
     print(f"[dedup] minhash: {num_perm} permutations, {bands} bands x {rows} rows, "
           f"{candidate_count} candidate pair(s)", flush=True)
@@ -97,6 +95,29 @@ def minhash_clusters(docs: DataFrame, config: MinHashConfig, segmentation: dict[
     if edges is not candidates:
         edges.unpersist()
     return MinHashRun(clusters, num_perm, bands, rows, candidate_count, verified_count)
+
+
+def _candidate_pairs(buckets: DataFrame, pair_bucket_size: int) -> DataFrame:
+    """(src, dst) pairs, src > dst, from documents sharing a band bucket.
+
+    A bucket of up to `pair_bucket_size` members yields all its pairs, so that verification
+    sees the links of a chain A~B~C even when A and C are too far apart; a larger bucket (mass
+    boilerplate) yields a star on its smallest member, m - 1 pairs. Work stays linear: at most
+    pair_bucket_size / 2 pairs per band row. Without verification stars alone give the same
+    components.
+    """
+    bucket = Window.partitionBy("band", "key")
+    sized = (buckets.select("band", "key", "node", F.count(F.lit(1)).over(bucket).alias("size"),
+                            F.min("node").over(bucket).alias("centre"))
+                    .where(F.col("size") > 1))
+    stars = (sized.where(F.col("size") > pair_bucket_size)
+                  .select(F.col("node").alias("src"), F.col("centre").alias("dst"))
+                  .where(F.col("src") != F.col("dst")))
+    small = sized.where(F.col("size") <= pair_bucket_size).select("band", "key", "node")
+    pairs = (small.alias("a").join(small.alias("b"), ["band", "key"])
+                  .where(F.col("a.node") > F.col("b.node"))
+                  .select(F.col("a.node").alias("src"), F.col("b.node").alias("dst")))
+    return stars.unionByName(pairs).distinct()
 
 
 def _verify(candidates: DataFrame, nodes: DataFrame, config: MinHashConfig,

@@ -102,6 +102,7 @@ class MinHashConfig:
     scheme: str = "affine32"            # affine32 (fast) | mersenne61 (classic, ~10x slower)
     seed: int = 1
     verify: bool = True                 # exact Jaccard of every candidate pair before clustering
+    pair_bucket_size: int = 32          # verify: buckets up to this size give all pairs, larger ones a star
     max_rounds: int = 50                # connected-components rounds before giving up
 
 
@@ -330,13 +331,14 @@ def _check_dedup(dedup: DedupConfig, where: str) -> None:
         raise ConfigError(f"{where}: key 'dedup.semantic.backend': unknown backend '{semantic.backend}' "
                           f"(known: {', '.join(SEMANTIC_BACKENDS)})")
     if "semantic" in dedup.steps and semantic.backend == "sentence_transformers" \
-            and not Path(semantic.model).is_dir():
+            and not (semantic.model and Path(semantic.model).is_dir()):
         raise ConfigError(f"{where}: key 'dedup.semantic.model': give the local directory of a sentence-transformers "
                           f"model (e.g. a downloaded all-MiniLM-L6-v2); not found: '{semantic.model}'")
     if not 0 < semantic.eps < 1:
         raise ConfigError(f"{where}: key 'dedup.semantic.eps' must be in (0, 1), got {semantic.eps}")
     positive = {"dedup.minhash.num_perm": minhash.num_perm, "dedup.minhash.word_ngram": minhash.word_ngram,
                 "dedup.minhash.char_ngram": minhash.char_ngram, "dedup.minhash.max_rounds": minhash.max_rounds,
+                "dedup.minhash.pair_bucket_size": minhash.pair_bucket_size,
                 "dedup.lines.max_occurrences": dedup.lines.max_occurrences,
                 "dedup.lines.bucket_docs": dedup.lines.bucket_docs, "dedup.semantic.dim": semantic.dim,
                 "dedup.semantic.cluster_docs": semantic.cluster_docs, "dedup.semantic.max_iter": semantic.max_iter,

@@ -45,6 +45,28 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
     redacted = [row["text"] for row in kept if row["pii__total"]]
     assert redacted and all("<EMAIL>" in text for text in redacted)
 
+    # Dedup: each planted duplicate group keeps exactly one page; everything else stays.
+    deduped = json.loads((tmp_path / "stats" / "dedup.json").read_text())
+    assert deduped["records_in"] == filtered["kept"] == deduped["kept"] + deduped["rejected"]
+    dropped = {row["url"]: row["drop_reason"] for row in
+               spark.read.parquet(str(tmp_path / "rejected" / "dedup")).select("url", "drop_reason").collect()}
+    survivors = [url for url, reason in outcome.items() if reason is None]
+    groups = {}
+    for url in survivors:
+        page = normalised[url]
+        group = page.get("near_duplicate_group")
+        if group:
+            groups.setdefault(group, []).append(url)
+        else:
+            assert url not in dropped, url
+    assert len(groups) >= 4 and all(len(urls) >= 2 for urls in groups.values())
+    for urls in groups.values():
+        assert sum(url not in dropped for url in urls) == 1, urls
+        for url in urls:
+            if url in dropped:
+                wanted = "exact_duplicate" if normalised[url].get("exact_duplicate_of") else "minhash_duplicate"
+                assert dropped[url] == wanted, url
+
 
 def _normal(url):
     from pipeline.urls import normalize_url

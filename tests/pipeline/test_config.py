@@ -44,6 +44,14 @@ def test_file_values_and_overrides_apply(tmp_path):
     ("", ["extract.nope=1"], "unknown key 'extract.nope'"),
     ("", ["no_equals_sign"], "expected key=value"),
     ("extract: [1, 2\n", [], "invalid YAML"),
+    ("", ["dedup.steps=[minhash, url]"], "steps run in the order url -> exact -> minhash -> lines -> semantic"),
+    ("", ["dedup.steps=[fuzzy]"], "unknown step 'fuzzy'"),
+    ("", ["dedup.minhash.bands=4"], "'dedup.minhash.bands' and 'dedup.minhash.rows': give both or neither"),
+    ("", ["dedup.minhash.bands=20", "dedup.minhash.rows=8"], "20 bands x 8 rows exceed num_perm 128"),
+    ("", ["dedup.minhash.threshold=1.5"], "'dedup.minhash.threshold' must be in (0, 1)"),
+    ("", ["dedup.minhash.scheme=sha1"], "unknown scheme 'sha1'"),
+    ("", ["dedup.lines.max_occurrences=0"], "'dedup.lines.max_occurrences' must be > 0"),
+    ("", ["dedup.steps=[semantic]", "dedup.semantic.backend=sentence_transformers"], "dedup.semantic.model"),
 ])
 def test_bad_config_names_the_key(tmp_path, text, overrides, message):
     with pytest.raises(ConfigError) as err:
