@@ -47,22 +47,44 @@ def run_dedup(spark: SparkSession, config: RunConfig, input_paths: list[str] | N
     quality = quality_column(docs, config.dedup.quality_column)
     order = keep_order(docs, quality)
     info: dict = {"steps": steps, "keep_policy": [str(key) for key in order]}
-    docs, repeated = _unique_ids(docs, order)
-    removed: list[DataFrame] = []
-    narrow = ["id", "url", "text", "fetched_at"] + ([quality] if quality else [])
+    held: list[DataFrame] = []      # frames persisted along the way, released at the end
+    try:
+        decided = _deduplicate(docs, config, quality, order, info, held)
+        kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
+        decided.where(F.col("drop_reason").isNull()).drop("drop_reason", "duplicate_of") \
+               .write.mode("overwrite").parquet(kept_path)
+        decided.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
+        info.update(_duplicate_stats(decided))
+    finally:
+        for frame in held:
+            frame.unpersist()
+    stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), **info,
+             "seconds": round(time.time() - started, 2),
+             "outputs": {"kept": kept_path, "rejected": rejected_path}}
+    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
+    return stats
 
+
+def _deduplicate(docs: DataFrame, config: RunConfig, quality: str | None, order: list, info: dict,
+                 held: list[DataFrame]) -> DataFrame:
+    """Every input row once, with drop_reason and duplicate_of (null when kept); persisted."""
+    steps = config.dedup.steps
+    docs, repeated = _unique_ids(docs, order, held)
+    removed: list[DataFrame] = []   # (id, drop_reason, duplicate_of) of each decision step
+    narrow = docs.select("id", "url", "text", "fetched_at", *([quality] if quality else []))
     if "url" in steps:
-        removed.append(_materialise(duplicates_by_key(_alive(docs.select(*narrow), removed), F.col("url"),
-                                                      keep_order(docs, quality, most_recent_first=True),
-                                                      "url_duplicate")))
+        by_recency = keep_order(docs, quality, most_recent_first=True)
+        removed.append(_held(duplicates_by_key(_alive(narrow, removed), F.col("url"), by_recency,
+                                               "url_duplicate"), held))
     if "exact" in steps:
-        removed.append(_materialise(duplicates_by_key(_alive(docs.select(*narrow), removed), normalised_text_hash(), order,
-                                                      "exact_duplicate")))
+        removed.append(_held(duplicates_by_key(_alive(narrow, removed), normalised_text_hash(), order,
+                                               "exact_duplicate"), held))
     clusters = None
     if "minhash" in steps:
         exclude = _union(removed).select("id") if removed else None
         run = minhash_clusters(docs, config.dedup.minhash, config.filter.segmentation, order, exclude)
         clusters = run.clusters
+        held.append(clusters)
         removed.append(clusters.where(F.col("duplicate_of").isNotNull())
                                .select("id", F.lit("minhash_duplicate").alias("drop_reason"), "duplicate_of"))
         info["minhash"] = {"num_perm": run.num_perm, "bands": run.bands, "rows": run.rows,
@@ -73,29 +95,13 @@ def run_dedup(spark: SparkSession, config: RunConfig, input_paths: list[str] | N
     if repeated is not None:
         decided = decided.unionByName(repeated, allowMissingColumns=True)
     if "lines" in steps:
-        decided = _line_dedup(decided, config)
+        decided = _line_dedup(_held(decided, held), config)
     if "semantic" in steps:
-        decided = _semantic_dedup(decided, config, order)
-
-    decided = persist_on_disk(decided)
-    kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
-    try:
-        kept = decided.where(F.col("drop_reason").isNull()).drop("drop_reason", "duplicate_of")
-        kept.write.mode("overwrite").parquet(kept_path)
-        decided.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
-        info.update(_duplicate_stats(decided))
-    finally:
-        decided.unpersist()
-        if clusters is not None:
-            clusters.unpersist()
-    stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), **info,
-             "seconds": round(time.time() - started, 2),
-             "outputs": {"kept": kept_path, "rejected": rejected_path}}
-    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
-    return stats
+        decided = _semantic_dedup(_held(decided, held), config, order, held)
+    return _held(decided, held, count=False)
 
 
-def _unique_ids(docs: DataFrame, order: list) -> tuple[DataFrame, DataFrame | None]:
+def _unique_ids(docs: DataFrame, order: list, held: list[DataFrame]) -> tuple[DataFrame, DataFrame | None]:
     """Every later step joins on id, so a repeated id (the same record read twice) would
     multiply rows: keep one row per id and reject the others as duplicate_id."""
     repeated = docs.groupBy("id").count().where(F.col("count") > 1).limit(1).count()
@@ -103,7 +109,7 @@ def _unique_ids(docs: DataFrame, order: list) -> tuple[DataFrame, DataFrame | No
         return docs, None
     print("[dedup] some document ids occur more than once; keeping one row per id", flush=True)
     rank = F.row_number().over(Window.partitionBy("id").orderBy(*order, F.sha2("text", 256)))
-    ranked = persist_on_disk(docs.withColumn("_rank", rank))
+    ranked = _held(docs.withColumn("_rank", rank), held, count=False)
     unique = ranked.where(F.col("_rank") == 1).drop("_rank")
     extra = (ranked.where(F.col("_rank") > 1).drop("_rank")
                    .withColumn("drop_reason", F.lit("duplicate_id")).withColumn("duplicate_of", F.col("id")))
@@ -132,7 +138,6 @@ def _decide(docs: DataFrame, removed: list[DataFrame], clusters: DataFrame | Non
 
 
 def _line_dedup(decided: DataFrame, config: RunConfig) -> DataFrame:
-    decided = persist_on_disk(decided)
     alive = decided.where(F.col("drop_reason").isNull())
     count = alive.count()
     cut = remove_frequent_lines(alive, config.dedup.lines, count)
@@ -141,12 +146,12 @@ def _line_dedup(decided: DataFrame, config: RunConfig) -> DataFrame:
     return cut.unionByName(gone)
 
 
-def _semantic_dedup(decided: DataFrame, config: RunConfig, order: list) -> DataFrame:
-    from dedup.semantic_spark import semantic_duplicates
+def _semantic_dedup(decided: DataFrame, config: RunConfig, order: list, held: list[DataFrame]) -> DataFrame:
+    from dedup.semantic_spark import semantic_duplicates  # pyspark.ml: imported only when asked for
 
-    decided = persist_on_disk(decided)
     alive = decided.where(F.col("drop_reason").isNull())
     found = semantic_duplicates(alive, config.dedup.semantic, order, config.filter.segmentation)
+    held.append(found)
     found = found.select("id", F.col("semantic_cluster").alias(SEMANTIC_CLUSTER),
                          F.col("semantic_similarity").alias(SEMANTIC_SIMILARITY),
                          F.col("duplicate_of").alias("_semantic_of"))
@@ -191,10 +196,13 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return result
 
 
-def _materialise(frame: DataFrame) -> DataFrame:
-    """Cache a step's (small) removal list so later steps do not recompute its window."""
+def _held(frame: DataFrame, held: list[DataFrame], count: bool = True) -> DataFrame:
+    """Persist `frame` on disk (computed once however many steps read it), to be released at
+    the end; `count` computes it now, so a step's small output is not recomputed from its window."""
     frame = persist_on_disk(frame)
-    frame.count()
+    held.append(frame)
+    if count:
+        frame.count()
     return frame
 
 
