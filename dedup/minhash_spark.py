@@ -70,9 +70,11 @@ def minhash_clusters(docs: DataFrame, config: MinHashConfig, segmentation: dict[
                           config=config, bands=bands, rows=rows, segmentation=segmentation)
     if exclude is not None:
         buckets = buckets.join(exclude.select(node_id().alias("node")), "node", "left_anti")
-    candidates = _candidate_pairs(buckets, config.pair_bucket_size if config.verify else 1).persist(
+    shared = _shared_buckets(buckets)
+    candidates = _candidate_pairs(shared, config.pair_bucket_size if config.verify else 1).persist(
         StorageLevel.DISK_ONLY)
     candidate_count = candidates.count()
+    shared.unpersist()
     print(f"[dedup] minhash: {num_perm} permutations, {bands} bands x {rows} rows, "
           f"{candidate_count} candidate pair(s)", flush=True)
     edges, verified_count = candidates, None
@@ -97,8 +99,19 @@ def minhash_clusters(docs: DataFrame, config: MinHashConfig, segmentation: dict[
     return MinHashRun(clusters, num_perm, bands, rows, candidate_count, verified_count)
 
 
-def _candidate_pairs(buckets: DataFrame, pair_bucket_size: int) -> DataFrame:
-    """(src, dst) pairs, src > dst, from documents sharing a band bucket.
+def _shared_buckets(buckets: DataFrame) -> DataFrame:
+    """Band rows of buckets holding two documents or more, with the bucket's size and smallest
+    node; persisted, since both kinds of pairs read it (a small fraction of all band rows: the
+    signatures are computed once)."""
+    bucket = Window.partitionBy("band", "key")
+    return (buckets.select("band", "key", "node", F.count(F.lit(1)).over(bucket).alias("size"),
+                           F.min("node").over(bucket).alias("centre"))
+                   .where(F.col("size") > 1)
+                   .persist(StorageLevel.MEMORY_AND_DISK))
+
+
+def _candidate_pairs(sized: DataFrame, pair_bucket_size: int) -> DataFrame:
+    """(src, dst) pairs, src > dst, from documents sharing a band bucket (`_shared_buckets`).
 
     A bucket of up to `pair_bucket_size` members yields all its pairs, so that verification
     sees the links of a chain A~B~C even when A and C are too far apart; a larger bucket (mass
@@ -106,10 +119,6 @@ def _candidate_pairs(buckets: DataFrame, pair_bucket_size: int) -> DataFrame:
     pair_bucket_size / 2 pairs per band row. Without verification stars alone give the same
     components.
     """
-    bucket = Window.partitionBy("band", "key")
-    sized = (buckets.select("band", "key", "node", F.count(F.lit(1)).over(bucket).alias("size"),
-                            F.min("node").over(bucket).alias("centre"))
-                    .where(F.col("size") > 1))
     stars = (sized.where(F.col("size") > pair_bucket_size)
                   .select(F.col("node").alias("src"), F.col("centre").alias("dst"))
                   .where(F.col("src") != F.col("dst")))
@@ -122,7 +131,10 @@ def _candidate_pairs(buckets: DataFrame, pair_bucket_size: int) -> DataFrame:
 
 def _verify(candidates: DataFrame, nodes: DataFrame, config: MinHashConfig,
             segmentation: dict[str, str]) -> DataFrame:
-    side = nodes.select("node", "text", "lang")
+    # Only documents in some pair: a semi-join on their ids, which Spark broadcasts while they
+    # are few, keeps the rest of the corpus's text out of the pair joins' shuffles.
+    involved = candidates.select(F.explode(F.array("src", "dst")).alias("node")).distinct()
+    side = nodes.select("node", "text", "lang").join(involved, "node", "left_semi")
     pairs = (candidates
              .join(side.withColumnsRenamed({"node": "src", "text": "src_text", "lang": "src_lang"}), "src")
              .join(side.withColumnsRenamed({"node": "dst", "text": "dst_text", "lang": "dst_lang"}), "dst")
