@@ -62,10 +62,11 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
     assert len(groups) >= 4 and all(len(urls) >= 2 for urls in groups.values())
     for urls in groups.values():
         assert sum(url not in dropped for url in urls) == 1, urls
+        # A group holding an exact copy loses one of the two copies at the exact step.
+        exact = any(normalised[url].get("exact_duplicate_of") for url in urls)
         for url in urls:
             if url in dropped:
-                wanted = "exact_duplicate" if normalised[url].get("exact_duplicate_of") else "minhash_duplicate"
-                assert dropped[url] == wanted, url
+                assert dropped[url] == ("exact_duplicate" if exact else "minhash_duplicate"), url
 
 
 def _normal(url):
