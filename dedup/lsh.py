@@ -46,19 +46,22 @@ def verified_pairs(batches: Iterable[pa.RecordBatch], config: MinHashConfig,
     """Candidate pairs with their exact Jaccard similarity (on the same shingles the signatures
     saw), keeping those at or above the threshold.
 
-    Input columns: src, dst, src_text, src_lang, dst_text, dst_lang.
+    Input columns: src, dst, src_text, src_lang, dst_text, dst_lang. A document is shingled once
+    per batch however many pairs it is in (the join feeds pairs grouped by dst, so a bucket's
+    centre or a cluster's members recur).
     """
     for batch in batches:
         count = batch.num_rows
+        nodes = np.concatenate([batch.column("src").to_numpy(), batch.column("dst").to_numpy()])
+        unique, first, inverse = np.unique(nodes, return_index=True, return_inverse=True)
         texts = batch.column("src_text").to_pylist() + batch.column("dst_text").to_pylist()
         langs = batch.column("src_lang").to_pylist() + batch.column("dst_lang").to_pylist()
-        segmentations = [segmentation_for(lang, segmentation) for lang in langs]
-        hashes, offsets = batch_shingle_hashes([t or "" for t in texts], segmentations,
+        hashes, offsets = batch_shingle_hashes([texts[i] or "" for i in first],
+                                               [segmentation_for(langs[i], segmentation) for i in first],
                                                config.word_ngram, config.char_ngram)
-        similarity = np.array([jaccard(hashes[offsets[i]:offsets[i + 1]],
-                                        hashes[offsets[count + i]:offsets[count + i + 1]])
-                               for i in range(count)], dtype=np.float32)
-        keep = similarity >= config.threshold
-        yield pa.record_batch([batch.column("src").filter(pa.array(keep)), batch.column("dst").filter(pa.array(keep)),
-                               pa.array(similarity[keep])], schema=PAIR_SCHEMA)
-
+        shingles = [hashes[offsets[k]:offsets[k + 1]] for k in range(len(unique))]
+        similarity = np.array([jaccard(shingles[inverse[i]], shingles[inverse[count + i]]) for i in range(count)],
+                              dtype=np.float32)
+        keep = pa.array(similarity >= config.threshold)
+        yield pa.record_batch([batch.column("src").filter(keep), batch.column("dst").filter(keep),
+                               pa.array(similarity[similarity >= config.threshold])], schema=PAIR_SCHEMA)
