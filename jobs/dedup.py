@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import time
 
+import jobs  # noqa: F401  first: under `spark-submit jobs/dedup.py` it stops this file shadowing `dedup`
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
@@ -38,7 +39,6 @@ SEMANTIC_CLUSTER, SEMANTIC_SIMILARITY = "dedup__semantic_cluster", "dedup__seman
 
 def run_dedup(spark: SparkSession, config: RunConfig, input_paths: list[str] | None = None) -> dict:
     started = time.time()
-    steps = config.dedup.steps
     docs = spark.read.parquet(*(input_paths or [join(config.output, "filter")]))
     missing = [c for c in REQUIRED if c not in docs.columns]
     if missing:
@@ -46,7 +46,8 @@ def run_dedup(spark: SparkSession, config: RunConfig, input_paths: list[str] | N
                          f"({', '.join(REQUIRED)}), as the extract and filter stages write it")
     quality = quality_column(docs, config.dedup.quality_column)
     order = keep_order(docs, quality)
-    info: dict = {"steps": steps, "keep_policy": [str(key) for key in order]}
+    policy = [str(key).removeprefix("Column<'").removesuffix("'>") for key in order]  # "fetched_at DESC NULLS LAST"
+    info: dict = {"steps": config.dedup.steps, "keep_policy": policy}
     held: list[DataFrame] = []      # frames persisted along the way, released at the end
     try:
         decided = _deduplicate(docs, config, quality, order, info, held)
