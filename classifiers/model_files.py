@@ -1,0 +1,132 @@
+"""One on-disk layout for every classifier backend: the backend's files plus `model.json`.
+
+    DIR/model.json     format, format_version, backend, labels (column order of predict_proba),
+                       training_data_sha256, hyperparameters, metrics, created_at (UTC ISO),
+                       normalization (NORMALIZATION_VERSION), files
+    DIR/<backend files>  fasttext: model.bin; sklearn: vectorizer.json + logreg.npz
+
+`load_model` checks the sidecar (format, version, normalisation, backend, files present,
+no pickles) before dispatching to the backend, and fails with a ConfigError naming the file.
+No pyspark here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Protocol, Sequence
+
+import numpy as np
+
+from classifiers.fasttext_backend import FastTextClassifier, FastTextParams
+from classifiers.normalize import NORMALIZATION_VERSION
+from classifiers.sklearn_backend import SklearnClassifier, SklearnParams, refuse_pickle
+from pipeline.config import ConfigError
+
+SIDECAR = "model.json"
+FORMAT = "curate-classifier"
+FORMAT_VERSION = 1
+BACKENDS = {"fasttext": FastTextClassifier, "sklearn": SklearnClassifier}
+PARAMS = {"fasttext": FastTextParams, "sklearn": SklearnParams}
+
+
+class Classifier(Protocol):
+    backend: str
+    labels: tuple[str, ...]
+
+    @property
+    def hyperparameters(self) -> dict: ...
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def save(self, directory: str | os.PathLike) -> list[str]: ...
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown classifier backend {backend!r} (known: {', '.join(sorted(BACKENDS))})")
+
+
+def train_model(backend: str, texts: Sequence[str], labels: Sequence[str], **params) -> Classifier:
+    """Train `backend` on (texts, labels); `params` are the fields of its *Params dataclass."""
+    _check_backend(backend)
+    known = PARAMS[backend].__dataclass_fields__
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown {backend} hyper-parameter(s) {unknown} (known: {', '.join(known)})")
+    return BACKENDS[backend].train(texts, labels, PARAMS[backend](**params))
+
+
+def training_data_sha256(texts: Iterable[str], labels: Iterable[str]) -> str:
+    """sha256 over the (text, label) pairs in order, one JSON array per line."""
+    digest = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(json.dumps([text, label], ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def save_model(model: Classifier, directory: str | os.PathLike, *, training_data_sha256: str | None = None,
+               metrics: dict | None = None, extra: dict | None = None) -> dict:
+    """Write the backend's files and model.json into `directory` (created); returns the sidecar."""
+    _check_backend(model.backend)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = model.save(directory)
+    sidecar = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "backend": model.backend,
+        "labels": list(model.labels),
+        "training_data_sha256": training_data_sha256,
+        "hyperparameters": model.hyperparameters,
+        "metrics": metrics or {},
+        "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "normalization": NORMALIZATION_VERSION,
+        "files": files,
+        **(extra or {}),
+    }
+    (directory / SIDECAR).write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return sidecar
+
+
+def read_sidecar(directory: str | os.PathLike) -> dict:
+    directory = Path(directory)
+    refuse_pickle(directory)
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: not a model directory (expected a folder holding {SIDECAR})")
+    path = directory / SIDECAR
+    if not path.is_file():
+        raise ConfigError(f"{path}: missing; a model directory is written by classifiers.model_files.save_model")
+    try:
+        sidecar = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise ConfigError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(sidecar, dict) or sidecar.get("format") != FORMAT:
+        raise ConfigError(f"{path}: not a {FORMAT} sidecar")
+    if sidecar.get("format_version") != FORMAT_VERSION:
+        raise ConfigError(f"{path}: format_version {sidecar.get('format_version')!r}, this code reads {FORMAT_VERSION}")
+    if sidecar.get("normalization") != NORMALIZATION_VERSION:
+        raise ConfigError(f"{path}: trained under text normalisation {sidecar.get('normalization')!r} but this "
+                          f"code applies {NORMALIZATION_VERSION!r}; retrain the model")
+    labels = sidecar.get("labels")
+    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) for x in labels):
+        raise ConfigError(f"{path}: 'labels' must be a list of at least 2 strings")
+    return sidecar
+
+
+def load_model(directory: str | os.PathLike) -> Classifier:
+    """The classifier saved in `directory`; ConfigError naming the file for anything wrong."""
+    sidecar = read_sidecar(directory)
+    backend = sidecar.get("backend")
+    try:
+        _check_backend(backend)
+    except ConfigError as err:
+        raise ConfigError(f"{Path(directory) / SIDECAR}: {err}") from None
+    for name in sidecar.get("files", []):
+        refuse_pickle(Path(directory) / name)
+        if not (Path(directory) / name).is_file():
+            raise ConfigError(f"{Path(directory) / name}: listed in {SIDECAR} but missing")
+    return BACKENDS[backend].load(directory, sidecar["labels"], sidecar.get("hyperparameters") or {})
