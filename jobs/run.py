@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
+from jobs.classify import run_classify
 from jobs.dedup import run_dedup
 from jobs.extract import run_extract
 from jobs.filter import run_filter, validate_filters
@@ -18,7 +19,7 @@ from pipeline.config import dump_yaml
 from pipeline.io import check_local_inputs, join, write_text
 from pipeline.spark import build_session
 
-STAGES = {"extract": run_extract, "filter": run_filter, "dedup": run_dedup}
+STAGES = {"extract": run_extract, "filter": run_filter, "dedup": run_dedup, "classify": run_classify}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -140,6 +140,16 @@ class DedupConfig:
 
 
 @dataclass
+class ClassifyConfig:
+    # {name: model directory written by jobs/train_classifier.py}; scores go to <name>__score
+    # (binary: the positive label's probability) or <name>__<label> (multi-class).
+    models: dict[str, str] = field(default_factory=dict)
+    positive_labels: dict[str, str] = field(default_factory=dict)   # {name: label}; default hq/positive/...
+    # {name: {default: {min_score: 0.5} or {keep_top_percent: 10}, <lang>: {...}}}: binary models only.
+    thresholds: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class RunConfig:
     input: list[str] = field(default_factory=lambda: ["samples/sample.warc.gz"])
     output: str = "out/demo"
@@ -150,9 +160,10 @@ class RunConfig:
     langid: LangIdConfig = field(default_factory=LangIdConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
 
 
-KNOWN_STAGES = ("extract", "filter", "dedup")
+KNOWN_STAGES = ("extract", "filter", "dedup", "classify")
 DEDUP_STEPS = ("url", "exact", "minhash", "lines", "semantic")
 SEMANTIC_BACKENDS = ("hashing", "sentence_transformers")
 KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
@@ -304,6 +315,31 @@ def _check_semantics(config: RunConfig, where: str) -> None:
     if not config.input:
         raise ConfigError(f"{where}: key 'input': give at least one path or glob")
     _check_dedup(config.dedup, where)
+    _check_classify(config.classify, where)
+
+
+def _check_classify(classify: ClassifyConfig, where: str) -> None:
+    for name, directory in classify.models.items():
+        if not name.isidentifier():
+            raise ConfigError(f"{where}: key 'classify.models.{name}': a model name must be a plain identifier")
+        if "://" not in directory and not (Path(directory) / "model.json").is_file():
+            raise ConfigError(f"{where}: key 'classify.models.{name}': no model.json in '{directory}' "
+                              "(train one with jobs/train_classifier.py)")
+    for key in list(classify.positive_labels) + list(classify.thresholds):
+        if key not in classify.models:
+            raise ConfigError(f"{where}: key 'classify': '{key}' is not one of classify.models "
+                              f"({', '.join(classify.models) or 'none'})")
+    for name, table in classify.thresholds.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: key 'classify.thresholds.{name}' must be a mapping of languages")
+        for lang, rule in table.items():
+            prefix = f"classify.thresholds.{name}.{lang}"
+            if not isinstance(rule, dict) or len(rule) != 1 or next(iter(rule)) not in ("min_score", "keep_top_percent"):
+                raise ConfigError(f"{where}: key '{prefix}' must be {{min_score: x}} or {{keep_top_percent: x}}")
+            (kind, value), = rule.items()
+            limit = 1 if kind == "min_score" else 100
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= limit:
+                raise ConfigError(f"{where}: key '{prefix}.{kind}' must be a number in [0, {limit}], got {value!r}")
 
 
 def _check_dedup(dedup: DedupConfig, where: str) -> None:

@@ -1,0 +1,75 @@
+"""The classify job on local[2]: scores from a model trained in the test, absolute and
+per-language percentile thresholds, multi-class columns, counts that add up."""
+import random
+
+import pytest
+
+from classifiers.model_files import save_model, train_model
+from jobs.classify import run_classify
+from pipeline.config import ConfigError, load_config
+from tests.classifiers.data import hq_text, lq_text, multiclass_dataset, quality_dataset
+from tests.dedup.corpus import doc, write
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    texts, labels = quality_dataset(150)
+    save_model(train_model("sklearn", texts, labels), root / "quality")
+    texts, labels = multiclass_dataset(60)
+    save_model(train_model("sklearn", texts, labels), root / "domain")
+    return root
+
+
+def corpus(tmp_path):
+    rng = random.Random(3)
+    rows = [doc(f"en-hq-{i}", hq_text(rng)) for i in range(6)] + [doc(f"en-lq-{i}", lq_text(rng)) for i in range(4)]
+    rows += [doc(f"de-hq-{i}", hq_text(rng), lang="de") for i in range(5)]
+    return write(tmp_path / "in", rows), rows
+
+
+def test_absolute_threshold_drops_low_quality(spark, tmp_path, models):
+    path, rows = corpus(tmp_path)
+    config = load_config(None, [f"output={tmp_path}", f"classify.models={{quality: {models / 'quality'}, "
+                                f"domain: {models / 'domain'}}}",
+                                "classify.thresholds={quality: {default: {min_score: 0.5}}}"])
+    stats = run_classify(spark, config, [path])
+    rejected = {r["id"]: r["drop_reason"] for r in spark.read.parquet(str(tmp_path / "rejected" / "classify")).collect()}
+    assert rejected == {f"en-lq-{i}": "quality_min_score" for i in range(4)}
+    kept = spark.read.parquet(str(tmp_path / "classify"))
+    assert {"quality__score", "domain__code", "domain__general", "domain__math_reasoning"} <= set(kept.columns)
+    row = kept.where("id = 'en-hq-0'").first()
+    assert row["quality__score"] > 0.5
+    assert abs(row["domain__code"] + row["domain__general"] + row["domain__math_reasoning"] - 1) < 1e-4
+    assert stats["records_in"] == len(rows) == stats["kept"] + stats["rejected"]
+
+
+def test_keep_top_percent_is_per_language(spark, tmp_path, models):
+    path, rows = corpus(tmp_path)
+    config = load_config(None, [f"output={tmp_path}", f"classify.models={{quality: {models / 'quality'}}}",
+                                "classify.thresholds={quality: {default: {keep_top_percent: 50}, de: {min_score: 0.0}}}"])
+    stats = run_classify(spark, config, [path])
+    kept = {r["id"] for r in spark.read.parquet(str(tmp_path / "classify")).collect()}
+    assert {f"de-hq-{i}" for i in range(5)} <= kept                      # de has its own rule: keep all
+    english = sorted(i for i in kept if i.startswith("en-"))
+    assert 4 <= len(english) <= 6 and all(i.startswith("en-hq") for i in english)   # the top half of 10
+    assert set(stats["min_score_by_lang"]["quality"]) == {"en", "de"}
+
+
+def test_thresholds_on_a_multiclass_model_are_refused(spark, tmp_path, models):
+    path, _ = corpus(tmp_path)
+    config = load_config(None, [f"output={tmp_path}", f"classify.models={{domain: {models / 'domain'}}}",
+                                "classify.thresholds={domain: {default: {min_score: 0.5}}}"])
+    with pytest.raises(ConfigError, match="binary models only"):
+        run_classify(spark, config, [path])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("classify.models={quality: /no/such/model}", "no model.json in '/no/such/model'"),
+    ("classify.thresholds={other: {default: {min_score: 0.5}}}", "'other' is not one of classify.models"),
+])
+def test_bad_classify_config_names_the_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, [override])
