@@ -56,6 +56,11 @@ def train_model(backend: str, texts: Sequence[str], labels: Sequence[str], **par
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ConfigError(f"unknown {backend} hyper-parameter(s) {unknown} (known: {', '.join(known)})")
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise ConfigError(f"need at least 2 labels to train a classifier, got {classes}")
     return BACKENDS[backend].train(texts, labels, PARAMS[backend](**params))
 
 

@@ -20,11 +20,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from classifiers.scoring import score_batches, score_columns
+from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
-from pipeline.cli import build_parser, parse_args_and_config, run_main
-from pipeline.config import ConfigError, RunConfig, dump_yaml
-from pipeline.io import join, write_text
-from pipeline.spark import build_session, map_batches, persist_on_disk
+from pipeline.config import ConfigError, RunConfig
+from pipeline.io import join
+from pipeline.spark import map_batches, persist_on_disk
 
 STAGE = "classify"
 
@@ -115,19 +115,8 @@ def _arrow_schema(frame: DataFrame, score_columns_: list[str]):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(STAGE, __doc__.split("\n\n")[0],
-                          input_help="Parquet documents (default: <output>/dedup, the dedup stage's output)")
-
-    def job() -> int:
-        args, config = parse_args_and_config(parser, argv)
-        spark = build_session(config.spark, app_name=f"curate-{STAGE}")
-        write_text(join(config.output, "config.yaml"), dump_yaml(config))
-        stats = run_classify(spark, config, config.input if args.input else None)
-        print(f"[classify] {stats['records_in']} documents: {stats['kept']} kept, {stats['rejected']} rejected "
-              f"{stats['rejected_by_reason']} -> {stats['outputs']['kept']}")
-        return 0
-
-    return run_main(job)
+    return stage_main(STAGE, __doc__, run_classify, argv,
+                      input_help="Parquet documents (default: <output>/dedup, the dedup stage's output)")
 
 
 if __name__ == "__main__":

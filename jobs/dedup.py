@@ -25,11 +25,11 @@ from dedup.exact_spark import duplicates_by_key, normalised_text_hash
 from dedup.keep_spark import keep_order, quality_column
 from dedup.lines_spark import LINES_REMOVED, blank, remove_frequent_lines
 from dedup.minhash_spark import minhash_clusters
+from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
-from pipeline.cli import build_parser, parse_args_and_config, run_main
-from pipeline.config import RunConfig, dump_yaml
-from pipeline.io import InputError, join, write_text
-from pipeline.spark import build_session, persist_on_disk
+from pipeline.config import RunConfig
+from pipeline.io import InputError, join
+from pipeline.spark import persist_on_disk
 
 STAGE = "dedup"
 REQUIRED = ("id", "text", "lang", "url", "fetched_at")
@@ -208,19 +208,8 @@ def _held(frame: DataFrame, held: list[DataFrame], count: bool = True) -> DataFr
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(STAGE, __doc__.split("\n\n")[0],
-                          input_help="Parquet documents (default: <output>/filter, the filter stage's output)")
-
-    def job() -> int:
-        args, config = parse_args_and_config(parser, argv)
-        spark = build_session(config.spark, app_name=f"curate-{STAGE}")
-        write_text(join(config.output, "config.yaml"), dump_yaml(config))
-        stats = run_dedup(spark, config, config.input if args.input else None)
-        print(f"[dedup] {stats['records_in']} documents: {stats['kept']} kept, {stats['rejected']} rejected "
-              f"{stats['rejected_by_reason']} -> {stats['outputs']['kept']}")
-        return 0
-
-    return run_main(job)
+    return stage_main(STAGE, __doc__, run_dedup, argv,
+                      input_help="Parquet documents (default: <output>/filter, the filter stage's output)")
 
 
 if __name__ == "__main__":

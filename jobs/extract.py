@@ -14,13 +14,13 @@ import time
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
-from pipeline.cli import build_parser, parse_config, run_main
-from pipeline.config import RunConfig, dump_yaml
+from pipeline.config import RunConfig
 from pipeline.extract_stage import extract_batches
-from pipeline.io import check_local_inputs, join, write_text
+from pipeline.io import check_local_inputs, join
 from pipeline.schema import EXTRACT_SCHEMA
-from pipeline.spark import (build_session, expand_inputs, input_sizes, map_batches, paths_frame,
+from pipeline.spark import (expand_inputs, input_sizes, map_batches, paths_frame,
                             persist_on_disk)
 
 STAGE = "extract"
@@ -48,19 +48,9 @@ def run_extract(spark: SparkSession, config: RunConfig) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(STAGE, __doc__.split("\n\n")[0])
-
-    def job() -> int:
-        config = parse_config(parser, argv)
-        check_local_inputs(config.input)  # fail fast, before starting a JVM
-        spark = build_session(config.spark, app_name=f"curate-{STAGE}")
-        write_text(join(config.output, "config.yaml"), dump_yaml(config))
-        stats = run_extract(spark, config)
-        print(f"[extract] {stats['records_in']} records: {stats['kept']} kept, {stats['rejected']} rejected "
-              f"{stats['rejected_by_reason']} -> {stats['outputs']['kept']}")
-        return 0
-
-    return run_main(job)
+    # --input is the config's `input` here (raw files, not a previous stage's output).
+    return stage_main(STAGE, __doc__, lambda spark, config, _inputs: run_extract(spark, config), argv,
+                      check=lambda config: check_local_inputs(config.input), unit="records")
 
 
 if __name__ == "__main__":

@@ -23,11 +23,11 @@ from pyspark.sql import functions as F
 
 from filters.stage import build_chain, score_batches, select_batches
 from filters.token_outlier import DEFAULT_BUCKETS, TokenOutlierFilter, load_reference, token_histogram
+from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
-from pipeline.cli import build_parser, parse_args_and_config, run_main
-from pipeline.config import ConfigError, RunConfig, dump_yaml
+from pipeline.config import ConfigError, RunConfig
 from pipeline.io import is_remote, join, read_text, write_text
-from pipeline.spark import build_session, map_batches, persist_on_disk
+from pipeline.spark import map_batches, persist_on_disk
 
 STAGE = "filter"
 SCORES = "filter_scores"
@@ -158,20 +158,8 @@ def _with_reason(frame: DataFrame) -> pa.Schema:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(STAGE, __doc__.split("\n\n")[0],
-                          input_help="Parquet documents (default: <output>/extract, the extract stage's output)")
-
-    def job() -> int:
-        args, config = parse_args_and_config(parser, argv)
-        validate_filters(config)  # fail fast, before starting a JVM
-        spark = build_session(config.spark, app_name=f"curate-{STAGE}")
-        write_text(join(config.output, "config.yaml"), dump_yaml(config))
-        stats = run_filter(spark, config, config.input if args.input else None)
-        print(f"[filter] {stats['records_in']} documents: {stats['kept']} kept, {stats['rejected']} rejected "
-              f"{stats['rejected_by_reason']} -> {stats['outputs']['kept']}")
-        return 0
-
-    return run_main(job)
+    return stage_main(STAGE, __doc__, run_filter, argv, check=validate_filters,
+                      input_help="Parquet documents (default: <output>/extract, the extract stage's output)")
 
 
 if __name__ == "__main__":
