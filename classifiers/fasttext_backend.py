@@ -1,6 +1,6 @@
 """fastText supervised classifier (the `fasttext` package; here the fasttext-numpy2 fork).
 
-Texts go through normalize_for_classifier before training and before predicting. Labels are
+Texts go through normalize_texts before training and before predicting. Labels are
 stored in sorted order and given to fastText as `__label__0`, `__label__1`, ... (their index), so
 a label may hold any characters, spaces included. With thread=1 and a fixed seed training is
 deterministic; with more threads fastText's Hogwild updates are not.
@@ -30,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from classifiers.normalize import normalize_for_classifier
+from classifiers.normalize import normalize_texts
 from pipeline.config import ConfigError
 
 BACKEND = "fasttext"
@@ -106,8 +106,8 @@ class FastTextClassifier:
         with tempfile.TemporaryDirectory(prefix="curate-fasttext-") as tmp:
             path = os.path.join(tmp, "train.txt")
             with open(path, "w", encoding="utf-8") as fh:
-                for text, label in zip(texts, labels):
-                    fh.write(f"{_PREFIX}{index[label]} {normalize_for_classifier(text)}\n")
+                for text, label in zip(normalize_texts(texts), labels):
+                    fh.write(f"{_PREFIX}{index[label]} {text}\n")
             for attempt in range(TRAIN_ATTEMPTS):
                 seed = params.seed + attempt
                 try:
@@ -132,7 +132,7 @@ class FastTextClassifier:
         out = np.zeros((len(texts), n_labels), dtype=np.float64)
         if not len(texts):
             return out
-        normalized = [normalize_for_classifier(t) for t in texts]
+        normalized = normalize_texts(texts)
         with _zeroed_allocations():
             predicted, probs = self.model.predict(normalized, k=-1, threshold=0.0)
         for row, (names, values) in enumerate(zip(predicted, probs)):

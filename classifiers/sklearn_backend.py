@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from classifiers.normalize import normalize_for_classifier
+from classifiers.normalize import normalize_texts
 from pipeline.config import ConfigError
 
 BACKEND = "sklearn"
@@ -102,7 +102,7 @@ class SklearnClassifier:
 
         params.check()
         classes = sorted(set(labels))  # model_files.train_model checked the data
-        features = _vectorizer(params).transform([normalize_for_classifier(t) for t in texts]).tocsc()
+        features = _vectorizer(params).transform(normalize_texts(texts)).tocsc()
         # Fit on the hashed columns the data uses, then place the coefficients back in the full hash
         # space: the same optimum (an unused column's L2-penalised weight is 0), many times faster.
         columns = np.flatnonzero(np.diff(features.indptr))
@@ -118,7 +118,7 @@ class SklearnClassifier:
         """float64 (n, len(labels)) probabilities, columns in `labels` order (sorted)."""
         if not len(texts):
             return np.zeros((0, len(self.labels)), dtype=np.float64)
-        features = self.vectorizer.transform([normalize_for_classifier(t) for t in texts])
+        features = self.vectorizer.transform(normalize_texts(texts))
         return self.estimator.predict_proba(features)
 
     def save(self, directory: str | os.PathLike) -> list[str]:

@@ -194,8 +194,8 @@ def model_card(args, sidecar: dict, metrics: dict, counts: dict) -> str:
 
 ## Hyper-parameters
 {params}
-- text normalisation: `{sidecar['normalization']}` (lowercase, NFKC, punctuation split, whitespace
-  collapsed, first {MAX_CHARS:,} characters)
+- text normalisation: `{sidecar['normalization']}` (NFKC, lowercase, punctuation split from words,
+  line breaks as spaces, first {MAX_CHARS:,} characters)
 
 ## Held-out metrics ({averaged})
 | ROC-AUC | precision | recall | F1 | accuracy |
