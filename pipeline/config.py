@@ -150,6 +150,35 @@ class ClassifyConfig:
 
 
 @dataclass
+class TrainClassifierConfig:
+    # Read by jobs/train_classifier.py; its command-line flags win over these keys.
+    backend: str = "fasttext"           # fasttext | sklearn
+    test_fraction: float = 0.2          # share of each label held out for the metrics
+    seed: int = 1
+    # Hyper-parameters by backend, e.g. {epoch: 10, lr: 0.3, word_ngrams: 2, dim: 64, bucket: 2000000}
+    # (classifiers/fasttext_backend.FastTextParams) and {c: 4.0, max_iter: 1000, n_features: 1048576}
+    # (classifiers/sklearn_backend.SklearnParams); unknown names are an error.
+    fasttext: dict[str, Any] = field(default_factory=dict)
+    sklearn: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TokenizeConfig:
+    # Llama 3 tokenizer.model (tiktoken ranks), a Hugging Face tokenizer.json, or a directory holding
+    # one; local only, never downloaded. The default is a 4,096-token demo BPE trained on samples/pages.
+    tokenizer: str = "conf/tokenizer/demo"
+    add_bos: bool = False               # Llama 3 pretraining documents end in EOS; BOS is optional
+    shard_tokens: int = 1 << 27         # target tokens per shard (~512 MiB at uint32); documents never straddle
+    valid_fraction: float = 0.01        # documents held out for validation (seeded hash of the id)
+    seed: int = 1                       # mix sampling, shuffle and validation split
+    # {"<lang>/<source>": weight}, "*" for any lang or source, the most specific key wins; unlisted = 1.
+    # weight 2.5 = 2 copies + a third for half of the documents; 0.3 = keep 30%; 0 = drop.
+    mix: dict[str, float] = field(default_factory=dict)
+    mix_file: str = ""                  # a YAML file holding that mapping instead (not both)
+    batch_size: int = 256               # documents per tokenizer call
+
+
+@dataclass
 class RunConfig:
     input: list[str] = field(default_factory=lambda: ["samples/sample.warc.gz"])
     output: str = "out/demo"
@@ -161,9 +190,11 @@ class RunConfig:
     filter: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    tokenize: TokenizeConfig = field(default_factory=TokenizeConfig)
+    train_classifier: TrainClassifierConfig = field(default_factory=TrainClassifierConfig)
 
 
-KNOWN_STAGES = ("extract", "filter", "dedup", "classify")
+KNOWN_STAGES = ("extract", "filter", "dedup", "classify", "tokenize")
 DEDUP_STEPS = ("url", "exact", "minhash", "lines", "semantic")
 SEMANTIC_BACKENDS = ("hashing", "sentence_transformers")
 KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
@@ -315,14 +346,25 @@ def _check_semantics(config: RunConfig, where: str) -> None:
     if not config.input:
         raise ConfigError(f"{where}: key 'input': give at least one path or glob")
     _check_dedup(config.dedup, where)
-    _check_classify(config.classify, where)
+    _check_tokenize(config.tokenize, where, files_must_exist="tokenize" in config.stages)
+    _check_classify(config.classify, where, models_must_exist="classify" in config.stages)
+    _check_train_classifier(config.train_classifier, where)
 
 
-def _check_classify(classify: ClassifyConfig, where: str) -> None:
+def _check_train_classifier(train: TrainClassifierConfig, where: str) -> None:
+    if train.backend not in ("fasttext", "sklearn"):
+        raise ConfigError(f"{where}: key 'train_classifier.backend': unknown backend '{train.backend}' "
+                          "(known: fasttext, sklearn)")
+    if not 0 < train.test_fraction < 1:
+        raise ConfigError(f"{where}: key 'train_classifier.test_fraction' must be between 0 and 1 (exclusive), "
+                          f"got {train.test_fraction}")
+
+
+def _check_classify(classify: ClassifyConfig, where: str, models_must_exist: bool) -> None:
     for name, directory in classify.models.items():
         if not name.isidentifier():
             raise ConfigError(f"{where}: key 'classify.models.{name}': a model name must be a plain identifier")
-        if "://" not in directory and not (Path(directory) / "model.json").is_file():
+        if models_must_exist and "://" not in directory and not (Path(directory) / "model.json").is_file():
             raise ConfigError(f"{where}: key 'classify.models.{name}': no model.json in '{directory}' "
                               "(train one with jobs/train_classifier.py)")
     for key in list(classify.positive_labels) + list(classify.thresholds):
@@ -382,3 +424,36 @@ def _check_dedup(dedup: DedupConfig, where: str) -> None:
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{where}: key '{key}' must be > 0, got {value}")
+
+
+def resolve_mix(tokenize: TokenizeConfig, where: str = "config") -> dict[str, float]:
+    """tokenize.mix, or the mapping in tokenize.mix_file (optionally under a top-level `mix:` key), validated."""
+    if tokenize.mix and tokenize.mix_file:
+        raise ConfigError(f"{where}: keys 'tokenize.mix' and 'tokenize.mix_file': give one, not both")
+    mix, key = dict(tokenize.mix), "tokenize.mix"
+    if tokenize.mix_file:
+        raw, key = _read_yaml(Path(tokenize.mix_file)), f"tokenize.mix_file ({tokenize.mix_file})"
+        raw = raw.get("mix", raw) if isinstance(raw.get("mix"), dict) else raw
+        mix = {str(k): _coerce(float, v, f"{key}: '{k}'", where) for k, v in raw.items()}
+    for name, weight in mix.items():
+        lang, sep, source = name.partition("/")
+        if not sep or not lang or not source:
+            raise ConfigError(f"{where}: key '{key}': '{name}' must be '<lang>/<source>' ('*' matches any), "
+                              "e.g. 'en/wiki' or '*/cc/CC-MAIN-2024-10'")
+        if not weight >= 0 or weight == float("inf"):
+            raise ConfigError(f"{where}: key '{key}.{name}' must be a finite weight >= 0, got {weight}")
+    return mix
+
+
+def _check_tokenize(tokenize: TokenizeConfig, where: str, files_must_exist: bool) -> None:
+    if not 0 <= tokenize.valid_fraction < 1:
+        raise ConfigError(f"{where}: key 'tokenize.valid_fraction' must be in [0, 1), got {tokenize.valid_fraction}")
+    for key, value in {"tokenize.shard_tokens": tokenize.shard_tokens,
+                       "tokenize.batch_size": tokenize.batch_size}.items():
+        if value <= 0:
+            raise ConfigError(f"{where}: key '{key}' must be > 0, got {value}")
+    if tokenize.mix or (tokenize.mix_file and files_must_exist):
+        resolve_mix(tokenize, where)
+    if files_must_exist and "://" not in tokenize.tokenizer and not Path(tokenize.tokenizer).exists():
+        raise ConfigError(f"{where}: key 'tokenize.tokenizer': not found: '{tokenize.tokenizer}' (a local "
+                          "tokenizer.model or tokenizer.json; nothing is downloaded)")
