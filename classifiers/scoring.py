@@ -2,7 +2,8 @@
 
 Each model loads once per Python worker (a module-level cache keyed by its directory). A binary
 model writes `<name>__score`, the probability of its positive label; a multi-class model (a
-domain classifier) writes one `<name>__<label>` column per label.
+domain classifier) writes one `<name>__<label>` column per label and `<name>__label`, the most
+probable label (what the mix groups tokens by).
 """
 from __future__ import annotations
 
@@ -41,9 +42,14 @@ def score_columns(name: str, directory: str, positive_label: str | None = None) 
     return {f"{name}__{re.sub(r'[^0-9A-Za-z_]+', '_', label)}": label for label in labels}
 
 
+def label_column(name: str, columns: dict[str, str]) -> str | None:
+    """The argmax-label column of a multi-class model; None for a binary one."""
+    return f"{name}__label" if len(columns) > 1 else None
+
+
 def score_batches(batches: Iterable[pa.RecordBatch], models: dict[str, str],
                   columns: dict[str, dict[str, str]]) -> Iterator[pa.RecordBatch]:
-    """Every input row with the models' score columns (float32) appended."""
+    """Every input row with the models' score columns (float32) and label columns appended."""
     for batch in batches:
         texts = [text or "" for text in batch.column("text").to_pylist()]
         arrays, fields = list(batch.columns), list(batch.schema)
@@ -54,4 +60,8 @@ def score_batches(batches: Iterable[pa.RecordBatch], models: dict[str, str],
             for column, label in columns[name].items():
                 arrays.append(pa.array(probabilities[:, labels.index(label)].astype(np.float32), pa.float32()))
                 fields.append(pa.field(column, pa.float32()))
+            top = label_column(name, columns[name])
+            if top:
+                arrays.append(pa.array([labels[i] for i in probabilities.argmax(axis=1)], pa.string()))
+                fields.append(pa.field(top, pa.string()))
         yield pa.record_batch(arrays, schema=pa.schema(fields))

@@ -6,7 +6,7 @@
 
 Reads <output>/dedup (or --input Parquet documents). Every model in classify.models scores every
 document (loaded once per Python worker): `<name>__score` for a binary model, `<name>__<label>`
-per label for a multi-class one. Thresholds (binary models) keep documents by absolute score
+per label and `<name>__label` (the most probable) for a multi-class one. Thresholds (binary models) keep documents by absolute score
 (min_score) or keep the top X% per language (keep_top_percent, from Spark's approximate
 quantiles). Writes <output>/classify/ (kept, with scores), <output>/rejected/classify/
 (drop_reason <name>_min_score) and <output>/stats/classify.json.
@@ -19,7 +19,7 @@ import time
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from classifiers.scoring import score_batches, score_columns
+from classifiers.scoring import label_column, score_batches, score_columns
 from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
 from pipeline.config import ConfigError, RunConfig
@@ -39,7 +39,7 @@ def run_classify(spark: SparkSession, config: RunConfig, input_paths: list[str] 
                for name, directory in settings.models.items()}
     docs = spark.read.parquet(*(input_paths or [join(config.output, "dedup")]))
     print(f"[classify] scoring with {', '.join(f'{n} ({d})' for n, d in settings.models.items())}", flush=True)
-    schema = _arrow_schema(docs, [c for table in columns.values() for c in table])
+    schema = _arrow_schema(docs, columns)
     scored = persist_on_disk(map_batches(docs, score_batches, schema, models=settings.models, columns=columns))
     try:
         cutoffs = _cutoffs(scored, settings.thresholds, columns)
@@ -102,16 +102,22 @@ def _reason(cutoffs: dict[str, dict[str, float]]):
     return reason
 
 
-def _arrow_schema(frame: DataFrame, score_columns_: list[str]):
+def _arrow_schema(frame: DataFrame, columns: dict[str, dict[str, str]]):
+    """The input's schema plus, per model in order, its float32 scores and its label column."""
     import pyarrow as pa
     from pyspark.sql.pandas.types import to_arrow_schema
 
     base = to_arrow_schema(frame.schema)
-    clash = set(base.names) & set(score_columns_)
+    added = []
+    for name, table in columns.items():
+        added += [pa.field(c, pa.float32()) for c in table]
+        if label_column(name, table):
+            added.append(pa.field(label_column(name, table), pa.string()))
+    clash = set(base.names) & {f.name for f in added}
     if clash:
         raise ConfigError(f"key 'classify.models': the input already has column(s) {sorted(clash)}; "
                           "rename the model or score the earlier stage's output")
-    return pa.schema(list(base) + [pa.field(c, pa.float32()) for c in score_columns_])
+    return pa.schema(list(base) + added)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,9 @@ def test_absolute_threshold_drops_low_quality(spark, tmp_path, models):
     row = kept.where("id = 'en-hq-0'").first()
     assert row["quality__score"] > 0.5
     assert abs(row["domain__code"] + row["domain__general"] + row["domain__math_reasoning"] - 1) < 1e-4
+    for row in kept.collect():                      # the label column names the most probable domain
+        probabilities = {d: row[f"domain__{d}"] for d in ("code", "general", "math_reasoning")}
+        assert row["domain__label"] == max(probabilities, key=probabilities.get)
     assert stats["records_in"] == len(rows) == stats["kept"] + stats["rejected"]
 
 
@@ -72,4 +75,10 @@ def test_thresholds_on_a_multiclass_model_are_refused(spark, tmp_path, models):
 ])
 def test_bad_classify_config_names_the_key(override, message):
     with pytest.raises(ConfigError, match=message):
-        load_config(None, [override])
+        load_config(None, ["stages=[extract, classify]", override])
+
+
+def test_model_directories_are_only_required_when_classify_runs():
+    """conf/default.yaml names models that `make run` trains: earlier stages must load without them."""
+    config = load_config(None, ["stages=[extract]", "classify.models={quality: /no/such/model}"])
+    assert config.classify.models == {"quality": "/no/such/model"}
