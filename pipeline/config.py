@@ -200,8 +200,11 @@ SEMANTIC_BACKENDS = ("hashing", "sentence_transformers")
 KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
 
 
-def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()) -> RunConfig:
-    """Read YAML at `path` (or the defaults), apply `key=value` overrides, validate."""
+def load_config(path: str | os.PathLike | None = None, overrides: list[str] = (), *,
+                stage_files: bool = True) -> RunConfig:
+    """Read YAML at `path` (or the defaults), apply `key=value` overrides, validate. With
+    stage_files, the model and tokenizer files of the configured stages must exist (off for the
+    tools that make those files)."""
     where = str(path) if path else "<defaults>"
     raw: dict[str, Any] = {}
     if path:
@@ -210,7 +213,7 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()
         key, value = _parse_override(item)
         _set_dotted(raw, key, value, where="--set")
     config = _build(RunConfig, raw, prefix="", where=where)
-    _check_semantics(config, where)
+    _check_semantics(config, where, stage_files)
     return config
 
 
@@ -320,7 +323,7 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:80]
 
 
-def _check_semantics(config: RunConfig, where: str) -> None:
+def _check_semantics(config: RunConfig, where: str, stage_files: bool = True) -> None:
     for stage in config.stages:
         if stage not in KNOWN_STAGES:
             raise ConfigError(f"{where}: key 'stages': unknown stage '{stage}' (known: {', '.join(KNOWN_STAGES)})")
@@ -346,8 +349,8 @@ def _check_semantics(config: RunConfig, where: str) -> None:
     if not config.input:
         raise ConfigError(f"{where}: key 'input': give at least one path or glob")
     _check_dedup(config.dedup, where)
-    _check_tokenize(config.tokenize, where, files_must_exist="tokenize" in config.stages)
-    _check_classify(config.classify, where, models_must_exist="classify" in config.stages)
+    _check_tokenize(config.tokenize, where, files_must_exist=stage_files and "tokenize" in config.stages)
+    _check_classify(config.classify, where, models_must_exist=stage_files and "classify" in config.stages)
     _check_train_classifier(config.train_classifier, where)
 
 

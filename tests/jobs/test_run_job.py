@@ -5,15 +5,26 @@ from pathlib import Path
 import pytest
 
 from jobs import run as run_job
+from jobs import train_classifier
 
 pytestmark = pytest.mark.spark
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+CONF = SAMPLES.parent / "conf" / "default.yaml"
+
+
+def _demo_models(tmp_path) -> str:
+    """What `make models` does: the demo classifiers trained on samples/classifier/."""
+    for name in ("quality", "domain"):
+        assert train_classifier.main(["--conf", str(CONF), "--input", str(SAMPLES / "classifier" / f"{name}.jsonl.gz"),
+                                      "--output", str(tmp_path / "models" / name)]) == 0
+    return f"classify.models={{quality: {tmp_path / 'models' / 'quality'}, domain: {tmp_path / 'models' / 'domain'}}}"
 
 
 def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
     expected = json.loads((SAMPLES / "expected.json").read_text())
-    code = run_job.main(["--conf", str(SAMPLES.parent / "conf" / "default.yaml"),
-                         "--input", str(SAMPLES / "sample.warc.gz"), "--output", str(tmp_path)])
+    models = _demo_models(tmp_path / "m")
+    code = run_job.main(["--conf", str(CONF), "--input", str(SAMPLES / "sample.warc.gz"), "--output", str(tmp_path),
+                         "--set", models])
     assert code == 0
     stats = json.loads((tmp_path / "stats" / "extract.json").read_text())
     records = expected["records"]
@@ -67,6 +78,14 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
         for url in urls:
             if url in dropped:
                 assert dropped[url] == ("exact_duplicate" if exact else "minhash_duplicate"), url
+
+    # Classify: every deduplicated page scored by both demo models; the demo cut drops none of them.
+    classified = json.loads((tmp_path / "stats" / "classify.json").read_text())
+    assert classified["records_in"] == deduped["kept"] == classified["kept"] + classified["rejected"]
+    scored = spark.read.parquet(str(tmp_path / "classify"))
+    assert {"quality__score", "domain__general", "domain__label"} <= set(scored.columns)
+    english = [row["quality__score"] for row in scored.where("lang = 'en'").collect()]
+    assert english and min(english) > 0.5         # the toy model is English: good English pages score high
 
 
 def _normal(url):
