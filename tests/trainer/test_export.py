@@ -1,0 +1,41 @@
+import json
+
+import pytest
+import torch
+
+from trainer.checkpoint import save_checkpoint
+from trainer.config import TrainerConfig, to_dict
+from trainer.export import export, main
+from trainer.model import ModelConfig, Transformer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tied", [False, True])
+def test_exported_llama_gives_our_logits(tmp_path, tied):
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = TrainerConfig(model=ModelConfig(vocab_size=128, dim=48, n_layers=2, n_heads=6, n_kv_heads=2,
+                                             ffn_dim=80, max_seq_len=64, tie_embeddings=tied))
+    model = Transformer(config.model).eval()
+    with torch.no_grad():                 # norms away from 1 so a misplaced norm weight would show
+        for p in model.parameters():
+            if p.dim() == 1:
+                p.uniform_(0.5, 1.5)
+    optimizer = torch.optim.AdamW(model.parameters())
+    save_checkpoint(tmp_path, model=model, optimizer=optimizer, step=7, sampler={}, config=to_dict(config),
+                    data={"eos_id": 0, "bos_id": None, "tokenizer": {"name": "t", "sha256": "x"}})
+    out = export(tmp_path / "checkpoint.pt", tmp_path / "hf")
+
+    hf = transformers.LlamaForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+    tokens = torch.randint(0, 128, (2, 40))
+    with torch.no_grad():
+        ours, theirs = model(tokens), hf(tokens).logits
+    torch.testing.assert_close(theirs, ours, atol=1e-4, rtol=1e-4)
+    assert ours.abs().max() > 0.1
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["num_key_value_heads"] == 2 and meta["tie_word_embeddings"] is tied and meta["eos_token_id"] == 0
+
+
+def test_missing_checkpoint(tmp_path, capsys):
+    assert main(["--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "hf")]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
