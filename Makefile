@@ -25,6 +25,10 @@ MODELS := out/models
 
 run: $(STAMP) $(MODELS)/quality/model.json $(MODELS)/domain/model.json
 	$(BIN)/python -m jobs.run --conf $(CONF)
+	@# The bundled trainer's tiny preset, a few CPU steps on the run's shards: the loss falls.
+	@OUT=$$($(BIN)/python -c "from pipeline.config import load_config; print(load_config('$(CONF)', stage_files=False).output)"); \
+	rm -rf "$$OUT/train" && $(BIN)/python -m trainer.train --conf conf/train/tiny.yaml --data "$$OUT/shards/train" \
+	    --valid "$$OUT/shards/valid" --out "$$OUT/train" --steps 40
 
 # The demo's classifiers (conf/default.yaml's classify.models), trained on text we wrote.
 models: $(MODELS)/quality/model.json $(MODELS)/domain/model.json

@@ -14,12 +14,14 @@ from jobs.classify import run_classify
 from jobs.dedup import run_dedup
 from jobs.extract import run_extract
 from jobs.filter import run_filter, validate_filters
+from jobs.tokenize import run_tokenize
 from pipeline.cli import build_parser, parse_config, run_main
 from pipeline.config import dump_yaml
 from pipeline.io import check_local_inputs, join, write_text
 from pipeline.spark import build_session
 
-STAGES = {"extract": run_extract, "filter": run_filter, "dedup": run_dedup, "classify": run_classify}
+STAGES = {"extract": run_extract, "filter": run_filter, "dedup": run_dedup, "classify": run_classify,
+          "tokenize": run_tokenize}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,7 +91,7 @@ class Tokenizer:
             self.backend = "tiktoken"
             self._encoding = tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=ranks,
                                                special_tokens=self.special_tokens)
-            self._core = self._encoding._core_bpe   # encode_ordinary without the Python wrapper per call
+            self._core = self._encoding._core_bpe   # straight to Rust: no per-call Python checks
         else:
             self.backend = "tokenizers"
             self._hf = hf
@@ -374,7 +374,7 @@ def ranks_to_hf_json(ranks: dict[bytes, int], specials: dict[str, int]) -> str:
     return hf.to_str(pretty=False)
 
 
-# ---- the tokenize job's batch function (mapInArrow; no pyspark here) ------------------------------
+# ---- one tokenizer per Python worker (the tokenize job's mapInArrow functions) -----------------------
 
 _LOADED: dict[str, Tokenizer] = {}
 
@@ -386,31 +386,17 @@ def cached_tokenizer(path: str) -> Tokenizer:
     return _LOADED[path]
 
 
-def tokenize_batches(batches, *, path: str, add_bos: bool, batch_size: int):
-    """Input rows with `text` replaced by `tokens` (list<int32>: [BOS] ids EOS), `chars` (code points),
-    `text_tokens` (ids without BOS/EOS) and `n_tokens` (all of them)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+def encode_documents(texts: list[str], *, path: str, add_bos: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Every text as [BOS] ids EOS, concatenated (uint32), and the n + 1 offsets (int64) between them."""
     tokenizer = cached_tokenizer(path)
     head = [tokenizer.bos_id] if add_bos else []
-    for big in batches:
-        for start in range(0, big.num_rows, batch_size):
-            batch = big.slice(start, batch_size)
-            ids = tokenizer.encode_batch(batch.column("text").to_pylist())
-            lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-            totals = lengths + len(head) + 1
-            offsets = np.zeros(len(ids) + 1, dtype=np.int32)
-            np.cumsum(totals, out=offsets[1:])
-            values = np.empty(int(offsets[-1]), dtype=np.int32)
-            for i, doc in enumerate(ids):
-                at = offsets[i]
-                values[at:at + len(head)] = head
-                values[at + len(head):offsets[i + 1] - 1] = doc
-                values[offsets[i + 1] - 1] = tokenizer.eos_id
-            keep = [name for name in batch.schema.names if name != "text"]
-            yield pa.RecordBatch.from_arrays(
-                [batch.column(name) for name in keep] + [
-                    pc.utf8_length(batch.column("text")).cast(pa.int64()), pa.array(lengths),
-                    pa.array(totals), pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))],
-                names=keep + ["chars", "text_tokens", "n_tokens", "tokens"])
+    ids = tokenizer.encode_batch(texts)
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum([len(x) + len(head) + 1 for x in ids], out=offsets[1:])
+    values = np.empty(int(offsets[-1]), dtype=np.uint32)
+    for i, doc in enumerate(ids):
+        start, end = offsets[i], offsets[i + 1]
+        values[start:start + len(head)] = head
+        values[start + len(head):end - 1] = doc
+        values[end - 1] = tokenizer.eos_id
+    return values, offsets

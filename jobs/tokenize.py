@@ -1,0 +1,60 @@
+"""Tokenize: documents -> mixed, shuffled, fixed-size token shards for the trainer.
+
+    spark-submit jobs/tokenize.py --conf conf/x.yaml --output out/run1 \\
+        --set tokenize.tokenizer=models/llama3/tokenizer.model --set 'tokenize.mix={en/wiki: 3, "*/cc/CC-MAIN-2024-10": 0.5}'
+
+Reads <output>/classify when it exists, else <output>/dedup (or --input Parquet documents with
+id, text, lang, source). In order, every step keyed by a seeded hash so that the same input and
+seed give byte-identical shards whatever the partitioning:
+  1. held-out split by document (tokenize.valid_fraction of the ids go to valid/);
+  2. mix weights per (lang, source): weight w gives floor(w) copies plus one more for a
+     seeded-hash fraction w - floor(w) of the documents (w < 1 down-samples); valid gets at most one;
+  3. tokens in mapInArrow, the tokenizer loaded once per Python worker: [BOS] ids EOS;
+  4. a global shuffle (sort by a seeded hash of (id, copy)), token offsets by partition prefix
+     sums, shard = offset // tokenize.shard_tokens;
+  5. executors write their shards in parallel; the driver only assembles manifest.json from the
+     per-shard rows.
+Writes <output>/shards/{train,valid}/ (NNNNN.ds, NNNNN.ds.index, manifest.json: pipeline/shards.py),
+<output>/rejected/tokenize/ (drop_reason empty_text or mix_sampled_out) and <output>/stats/tokenize.json.
+Shards are written with local file I/O: --output must be a local or shared (mounted) path.
+The DataFrame code is pipeline/tokenize_spark.py.
+"""
+import os
+import sys
+
+STAGE = "tokenize"
+
+if __name__ == "tokenize":
+    # This file shares the stdlib module's name. `python jobs/<stage>.py` and `spark-submit
+    # jobs/<stage>.py` put jobs/ first on sys.path, so the stdlib's own `import tokenize` (from
+    # linecache, inspect, ...) lands here: take jobs/ off the path and hand over the real module.
+    # Hence also the imports inside the functions below: nothing heavy runs before this point.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+    del sys.modules["tokenize"]
+    import tokenize as _stdlib_tokenize  # noqa: E402
+
+    sys.modules["tokenize"] = _stdlib_tokenize
+
+
+def run_tokenize(spark, config, input_paths: "list[str] | None" = None) -> dict:
+    """The stage: shards, rejected documents and <output>/stats/tokenize.json; returns the stats."""
+    from jobs.stage_stats import write_stats
+    from pipeline.io import join
+    from pipeline.tokenize_spark import tokenize_to_shards
+
+    stats = tokenize_to_shards(spark, config, input_paths)
+    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
+    return stats
+
+
+def main(argv: "list[str] | None" = None) -> int:
+    from jobs.stage_job import stage_main
+    from pipeline.tokenize_spark import check_tokenize
+
+    return stage_main(STAGE, __doc__, run_tokenize, argv, check=check_tokenize,
+                      input_help="Parquet documents (default: <output>/classify, else <output>/dedup)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
