@@ -21,7 +21,8 @@ def stage_main(stage: str, doc: str, run: StageRun, argv: list[str] | None, *, i
     parser = build_parser(stage, doc.split("\n\n")[0], **({"input_help": input_help} if input_help else {}))
 
     def job() -> int:
-        args, config = parse_args_and_config(parser, argv)
+        # One stage runs: the files of the other configured stages (the demo's models) need not exist.
+        args, config = parse_args_and_config(parser, argv, stage_files=False)
         if check:
             check(config)
         spark = build_session(config.spark, app_name=f"curate-{stage}")

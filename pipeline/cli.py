@@ -43,9 +43,10 @@ def parse_config(parser: argparse.ArgumentParser, argv: list[str] | None) -> Run
     return parse_args_and_config(parser, argv)[1]
 
 
-def parse_args_and_config(parser: argparse.ArgumentParser,
-                          argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig]:
-    """The parsed options and the config they resolve to (file, then --input/--output, then --set)."""
+def parse_args_and_config(parser: argparse.ArgumentParser, argv: list[str] | None, *,
+                          stage_files: bool = True) -> tuple[argparse.Namespace, RunConfig]:
+    """The parsed options and the config they resolve to (file, then --input/--output, then --set).
+    stage_files: check the model and tokenizer files of every configured stage (load_config)."""
     args = parser.parse_args(argv)
     conf_path = args.conf or (DEFAULT_CONF if os.path.isfile(DEFAULT_CONF) else None)
     overrides = list(args.overrides)
@@ -53,7 +54,7 @@ def parse_args_and_config(parser: argparse.ArgumentParser,
         overrides.append(f"input={_yaml_list(args.input)}")
     if args.output:
         overrides.append(f"output={_yaml_scalar(args.output)}")
-    return args, load_config(conf_path, overrides)
+    return args, load_config(conf_path, overrides, stage_files=stage_files)
 
 
 def run_main(main: Callable[[], int]) -> int:
