@@ -14,6 +14,7 @@ from jobs.classify import run_classify
 from jobs.dedup import run_dedup
 from jobs.extract import run_extract
 from jobs.filter import run_filter, validate_filters
+from jobs.report import make_report
 from jobs.tokenize import run_tokenize
 from pipeline.cli import build_parser, parse_config, run_main
 from pipeline.config import dump_yaml
@@ -36,14 +37,16 @@ def main(argv: list[str] | None = None) -> int:
         spark = build_session(config.spark, app_name="curate-run")
         resolved = join(config.output, "config.yaml")
         write_text(resolved, dump_yaml(config))
-        results = [(stage, STAGES[stage](spark, config)) for stage in config.stages]
-        print(_summary(results, resolved, time.time() - started))
+        results = [(stage, STAGES[stage](spark, config)) for stage in config.stages if stage != "report"]
+        report = make_report(spark, config.output) if "report" in config.stages else None
+        print(_summary(results, resolved, time.time() - started,
+                       report and join(config.output, "report", "index.html")))
         return 0
 
     return run_main(job)
 
 
-def _summary(results: list[tuple[str, dict]], resolved: str, seconds: float) -> str:
+def _summary(results: list[tuple[str, dict]], resolved: str, seconds: float, report: str | None = None) -> str:
     lines = ["", "=== curate run summary ==="]
     for stage, stats in results:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats["rejected_by_reason"].items(), key=lambda kv: -kv[1]))
@@ -55,6 +58,8 @@ def _summary(results: list[tuple[str, dict]], resolved: str, seconds: float) -> 
         for name, path in stats["outputs"].items():
             lines.append(f"{'':>8}  {name}: {path}")
     lines.append(f"  config: {resolved}")
+    if report:
+        lines.append(f"  report: {report}")
     lines.append(f"  total: {seconds:.1f}s")
     return "\n".join(lines)
 

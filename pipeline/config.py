@@ -194,7 +194,7 @@ class RunConfig:
     train_classifier: TrainClassifierConfig = field(default_factory=TrainClassifierConfig)
 
 
-KNOWN_STAGES = ("extract", "filter", "dedup", "classify", "tokenize")
+KNOWN_STAGES = ("extract", "filter", "dedup", "classify", "tokenize", "report")
 DEDUP_STEPS = ("url", "exact", "minhash", "lines", "semantic")
 SEMANTIC_BACKENDS = ("hashing", "sentence_transformers")
 KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")

@@ -87,6 +87,21 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
     english = [row["quality__score"] for row in scored.where("lang = 'en'").collect()]
     assert english and min(english) > 0.5         # the toy model is English: good English pages score high
 
+    # Tokenize and report: shards that verify, and a report whose funnel matches the stage stats.
+    from pipeline.shards import verify_shards
+
+    tokenized = json.loads((tmp_path / "stats" / "tokenize.json").read_text())
+    assert tokenized["records_in"] == classified["kept"] == tokenized["kept"] + tokenized["rejected"]
+    manifest = verify_shards(tmp_path / "shards" / "train")
+    valid = verify_shards(tmp_path / "shards" / "valid")
+    assert sum(s["documents"] for s in manifest["shards"] + valid["shards"]) == tokenized["kept"]
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert (tmp_path / "report" / "index.html").is_file()
+    funnel = {row["stage"]: row for row in report["funnel"]}
+    assert funnel["dedup"]["documents_out"] == deduped["kept"]
+    assert funnel["extract"]["documents_in"] == stats["records_in"]
+    assert "report: " + str(tmp_path / "report" / "index.html") in summary
+
 
 def _normal(url):
     from pipeline.urls import normalize_url

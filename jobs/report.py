@@ -1,0 +1,76 @@
+"""Report: a run's statistics -> <run>/report/report.json, <run>/report/index.html and a summary.
+
+    python -m jobs.report --run out/demo
+    python -m jobs.report --compare out/run_a out/run_b
+    spark-submit jobs/report.py --run /shared/out/run1
+
+Reads <run>/stats/*.json (the funnel, dedup rates and cluster sizes, chars per token), the last
+complete document output (<run>/classify, else dedup, filter, extract) aggregated with Spark
+(languages with lang_score quantiles, sources, top domains, domain labels, histograms of document
+length and of every *__score column; nothing but aggregates reaches the driver) and
+<run>/shards/{train,valid}/manifest.json (tokens per shard, totals per bucket, the mix applied).
+The page is self-contained: charts are inline SVG, nothing is fetched when it is viewed.
+--compare prints two runs side by side (building a report for each that has none, or with --rebuild).
+The output must be a local or mounted path.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m jobs.report", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--run", metavar="DIR", help="run directory (a pipeline --output)")
+    what.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="two run directories side by side")
+    p.add_argument("--out", metavar="DIR", help="report directory (default: <run>/report)")
+    p.add_argument("--top-domains", type=int, default=25, help="rows in the top-domains table (default 25)")
+    p.add_argument("--rebuild", action="store_true", help="with --compare: rebuild reports that already exist")
+    p.add_argument("--master", default="local[*]", help="Spark master (default local[*]; spark-submit's wins)")
+    return p
+
+
+def make_report(spark, run: str, out: str | None = None, top_domains: int = 25) -> dict:
+    from pipeline.report import build_report, summary, write_report
+
+    report = build_report(spark, run, top_domains)
+    json_path, html_path = write_report(report, out or os.path.join(run, "report"))
+    print(summary(report))
+    print(f"report: {html_path} and {json_path}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    runs = args.compare or [args.run]
+    for run in runs:
+        if not os.path.isdir(run):
+            print(f"error: run directory not found: {run}", file=sys.stderr)
+            return EXIT_USAGE
+    from pipeline.config import SparkConfig
+    from pipeline.report import compare
+    from pipeline.spark import build_session
+
+    spark = None
+    reports = []
+    for run in runs:
+        existing = os.path.join(run, "report", "report.json")
+        if args.compare and not args.rebuild and os.path.isfile(existing):
+            with open(existing, encoding="utf-8") as f:
+                reports.append(json.load(f))
+            continue
+        spark = spark or build_session(SparkConfig(master=args.master), app_name="curate-report")
+        reports.append(make_report(spark, run, None if args.compare else args.out, args.top_domains))
+    if args.compare:
+        print(compare(*reports))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
