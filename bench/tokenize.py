@@ -27,9 +27,16 @@ import os
 import sys
 
 # This file shares its name with the stdlib `tokenize` (which pandas, inspect and linecache import):
-# take its folder off sys.path before anything imports it.
+# take its folder off sys.path before anything imports it. Any other script of bench/ has this
+# folder first on sys.path too; there the stdlib's `import tokenize` lands here, so hand over the
+# real module (the importer receives what sys.modules holds once this file has run).
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+if __name__ == "tokenize":
+    del sys.modules["tokenize"]
+    import tokenize as _stdlib_tokenize  # noqa: E402
+
+    sys.modules["tokenize"] = _stdlib_tokenize
 
 import argparse  # noqa: E402
 import gzip  # noqa: E402
