@@ -1,0 +1,71 @@
+"""Which stages of a run are already complete, so that jobs/run.py can skip them on a rerun.
+
+A stage is complete when <output>/stats/<stage>.json holds the same `run_key` and every output
+it names still exists. The key is a sha256 over the stage's name, the config it reads and the key
+of the stage before it, so changing a filter threshold reruns filter and everything after it
+but not extract. Model and tokenizer files enter the key through their content (the models'
+model.json, the tokenizer's sha256). Stats are written after a stage's outputs and the key only
+after its stats, so a run interrupted anywhere inside a stage reruns that stage in full; Spark's
+overwrite then replaces its partial output: nothing is duplicated or lost.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+from pipeline.config import RunConfig
+from pipeline.io import join, read_text
+
+# What each stage reads from the config, besides the previous stage's output.
+_SECTIONS = {"extract": ("input", "source", "extract", "langid"), "filter": ("filter",), "dedup": ("dedup",),
+             "classify": ("classify",), "tokenize": ("tokenize",)}
+
+
+def stage_keys(config: RunConfig, stages: list[str]) -> dict[str, str]:
+    """{stage: run key} for the configured stages, in order, each chained to the one before."""
+    keys: dict[str, str] = {}
+    previous = ""
+    for stage in stages:
+        material = {"stage": stage, "previous": previous,
+                    "config": {name: _plain(getattr(config, name)) for name in _SECTIONS[stage]},
+                    "files": _file_identity(config, stage)}
+        previous = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+        keys[stage] = previous
+    return keys
+
+
+def completed_stats(spark, config: RunConfig, stage: str, key: str) -> dict | None:
+    """The stage's stats when it is complete under `key`, else None."""
+    text = read_text(join(config.output, "stats", f"{stage}.json"))
+    if text is None:
+        return None
+    try:
+        stats = json.loads(text)
+    except ValueError:
+        return None
+    if stats.get("run_key") != key:
+        return None
+    if not all(_exists(spark, path) for path in stats.get("outputs", {}).values()):
+        return None
+    return stats
+
+
+def _plain(value):
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+
+
+def _file_identity(config: RunConfig, stage: str) -> dict:
+    if stage == "classify":
+        return {name: read_text(join(directory, "model.json")) for name, directory in config.classify.models.items()}
+    if stage == "tokenize":
+        from pipeline.tokenizer import load_tokenizer
+
+        return {"tokenizer_sha256": load_tokenizer(config.tokenize.tokenizer).sha256}
+    return {}
+
+
+def _exists(spark, path: str) -> bool:
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path)
