@@ -49,13 +49,19 @@ def _check_backend(backend: str) -> None:
         raise ConfigError(f"unknown classifier backend {backend!r} (known: {', '.join(sorted(BACKENDS))})")
 
 
-def train_model(backend: str, texts: Sequence[str], labels: Sequence[str], **params) -> Classifier:
-    """Train `backend` on (texts, labels); `params` are the fields of its *Params dataclass."""
+def check_hyperparameters(backend: str, params: dict) -> None:
+    """ConfigError naming the unknown ones when `params` are not fields of the backend's *Params."""
     _check_backend(backend)
     known = PARAMS[backend].__dataclass_fields__
     unknown = sorted(set(params) - set(known))
     if unknown:
-        raise ConfigError(f"unknown {backend} hyper-parameter(s) {unknown} (known: {', '.join(known)})")
+        raise ConfigError(f"unknown {backend} hyper-parameter(s) {unknown} "
+                          f"(known: {', '.join(k for k in known if k != 'seed')})")
+
+
+def train_model(backend: str, texts: Sequence[str], labels: Sequence[str], **params) -> Classifier:
+    """Train `backend` on (texts, labels); `params` are the fields of its *Params dataclass."""
+    check_hyperparameters(backend, params)
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
     classes = sorted(set(labels))

@@ -29,8 +29,6 @@ from pipeline.config import ConfigError
 
 def load_teacher(checkpoint: str):
     """(model in eval mode, ModelConfig) from a trainer checkpoint."""
-    import torch  # noqa: F401  (fail here, with the import error, when torch is missing)
-
     from trainer.checkpoint import load_checkpoint
     from trainer.model import ModelConfig, Transformer
 

@@ -66,7 +66,7 @@ def from_reference(positives: list[str], negatives: list[str], text_column: str,
            for t in batch.column(0).to_pylist() if t]
     if not pos:
         raise ConfigError(f"no reference texts in column {text_column!r} of {', '.join(positives)}")
-    reference = {_digest(t, 0) for t in pos}
+    reference = set(pos)
     wanted = round(len(pos) * negatives_per_positive)
     sampled, seen = _smallest_hashes(negatives, text_column, wanted, seed, exclude=reference)
     if len(sampled) < wanted:
@@ -155,7 +155,7 @@ def _digest(text: str, seed: int) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
-def _smallest_hashes(paths: list[str], column: str, wanted: int, seed: int, exclude: set[int]
+def _smallest_hashes(paths: list[str], column: str, wanted: int, seed: int, exclude: set[str]
                      ) -> tuple[list[str], int]:
     """The `wanted` texts with the smallest seeded hashes (ties impossible in practice), and how
     many rows were read. Keeps at most 2 * wanted candidates in memory."""
@@ -165,7 +165,7 @@ def _smallest_hashes(paths: list[str], column: str, wanted: int, seed: int, excl
         for batch in iter_batches(path, [column]):
             for text in batch.column(0).to_pylist():
                 seen += 1
-                if not text or _digest(text, 0) in exclude:
+                if not text or text in exclude:
                     continue
                 candidates.append((_digest(text, seed), _text(text, path, column)))
                 if len(candidates) >= 2 * max(wanted, 1):

@@ -25,7 +25,7 @@ import numpy as np
 
 from classifiers.fasttext_backend import FastTextParams
 from classifiers.metrics import classification_metrics
-from classifiers.model_files import BACKENDS, PARAMS, save_model, train_model, training_data_sha256
+from classifiers.model_files import BACKENDS, check_hyperparameters, save_model, train_model, training_data_sha256
 from classifiers.normalize import MAX_CHARS, NORMALIZATION_VERSION
 from classifiers.sklearn_backend import SklearnParams
 from classifiers.training_data import LabelledSet, POSITIVE, from_labelled, from_reference, from_teacher
@@ -145,11 +145,10 @@ def training_settings(args, config) -> tuple[str, float, int, dict]:
     seed = args.seed if args.seed is not None else train.seed
     params = {**getattr(train, backend),
               **{k: getattr(args, k) for k in _FLAGS[backend] if getattr(args, k) is not None}}
-    known = PARAMS[backend].__dataclass_fields__
-    unknown = sorted(set(params) - set(known))
-    if unknown:
-        raise ConfigError(f"key 'train_classifier.{backend}': unknown {backend} hyper-parameter(s) {unknown} "
-                          f"(known: {', '.join(k for k in known if k != 'seed')})")
+    try:
+        check_hyperparameters(backend, params)
+    except ConfigError as err:
+        raise ConfigError(f"key 'train_classifier.{backend}': {err}") from None
     other = "sklearn" if backend == "fasttext" else "fasttext"
     ignored = [k for k in _FLAGS[other] if getattr(args, k) is not None]
     if ignored:
