@@ -24,7 +24,7 @@ from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
 from pipeline.config import ConfigError, RunConfig
 from pipeline.io import join
-from pipeline.spark import map_batches, persist_on_disk
+from pipeline.spark import map_batches, persist_on_disk, write_parquet
 
 STAGE = "classify"
 
@@ -45,8 +45,8 @@ def run_classify(spark: SparkSession, config: RunConfig, input_paths: list[str] 
         cutoffs = _cutoffs(scored, settings.thresholds, columns)
         decided = scored.withColumn("drop_reason", _reason(cutoffs))
         kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
-        decided.where(F.col("drop_reason").isNull()).drop("drop_reason").write.mode("overwrite").parquet(kept_path)
-        decided.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
+        write_parquet(decided.where(F.col("drop_reason").isNull()).drop("drop_reason"), kept_path)
+        write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
     finally:
         scored.unpersist()
     stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), "models": settings.models,

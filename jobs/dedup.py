@@ -29,7 +29,7 @@ from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
 from pipeline.config import RunConfig
 from pipeline.io import InputError, join
-from pipeline.spark import persist_on_disk
+from pipeline.spark import persist_on_disk, write_parquet
 
 STAGE = "dedup"
 REQUIRED = ("id", "text", "lang", "url", "fetched_at")
@@ -52,9 +52,8 @@ def run_dedup(spark: SparkSession, config: RunConfig, input_paths: list[str] | N
     try:
         decided = _deduplicate(docs, config, quality, order, info, held)
         kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
-        decided.where(F.col("drop_reason").isNull()).drop("drop_reason", "duplicate_of") \
-               .write.mode("overwrite").parquet(kept_path)
-        decided.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
+        write_parquet(decided.where(F.col("drop_reason").isNull()).drop("drop_reason", "duplicate_of"), kept_path)
+        write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
         info.update(_duplicate_stats(decided))
     finally:
         for frame in held:

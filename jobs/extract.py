@@ -21,7 +21,7 @@ from pipeline.extract_stage import extract_batches
 from pipeline.io import check_local_inputs, join
 from pipeline.schema import EXTRACT_SCHEMA
 from pipeline.spark import (expand_inputs, input_sizes, map_batches, paths_frame,
-                            persist_on_disk)
+                            persist_on_disk, write_parquet)
 
 STAGE = "extract"
 
@@ -35,9 +35,8 @@ def run_extract(spark: SparkSession, config: RunConfig) -> dict:
     kept_path = join(config.output, STAGE)
     rejected_path = join(config.output, "rejected", STAGE)
     try:
-        (rows.where(F.col("drop_reason").isNull()).drop("drop_reason", "drop_detail")
-             .write.mode("overwrite").parquet(kept_path))
-        rows.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
+        write_parquet(rows.where(F.col("drop_reason").isNull()).drop("drop_reason", "drop_detail"), kept_path)
+        write_parquet(rows.where(F.col("drop_reason").isNotNull()), rejected_path)
     finally:
         rows.unpersist()
     stats = {"stage": STAGE, "input_files": len(paths), **outcome_stats(spark, kept_path, rejected_path),

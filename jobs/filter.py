@@ -27,7 +27,7 @@ from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
 from pipeline.config import ConfigError, RunConfig
 from pipeline.io import is_remote, join, read_text, write_text
-from pipeline.spark import map_batches, persist_on_disk
+from pipeline.spark import map_batches, persist_on_disk, write_parquet
 
 STAGE = "filter"
 SCORES = "filter_scores"
@@ -57,8 +57,8 @@ def run_filter(spark: SparkSession, config: RunConfig, input_paths: list[str] | 
                                           value_thresholds=value_thresholds))
     kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
     try:
-        decided.where(F.col("drop_reason").isNull()).drop("drop_reason").write.mode("overwrite").parquet(kept_path)
-        decided.where(F.col("drop_reason").isNotNull()).write.mode("overwrite").parquet(rejected_path)
+        write_parquet(decided.where(F.col("drop_reason").isNull()).drop("drop_reason"), kept_path)
+        write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
     finally:
         decided.unpersist()
     stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), "filters": config.filter.filters,
@@ -75,8 +75,8 @@ def _score(spark: SparkSession, config: RunConfig, documents: DataFrame, scores_
     chain = build_chain(config.filter, extra)
     schema = _arrow_schema(documents, chain.score_fields())
     print(f"[filter] scoring with {', '.join(config.filter.filters)}", flush=True)
-    (map_batches(documents, score_batches, schema, config=config, extra_options=extra, output_schema=schema)
-        .write.mode("overwrite").parquet(scores_path))
+    write_parquet(map_batches(documents, score_batches, schema, config=config, extra_options=extra,
+                              output_schema=schema), scores_path)
 
 
 def _corpus_distribution(spark: SparkSession, config: RunConfig, documents: DataFrame) -> np.ndarray:

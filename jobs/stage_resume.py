@@ -5,8 +5,9 @@ it names still exists. The key is a sha256 over the stage's name, the config it 
 of the stage before it, so changing a filter threshold reruns filter and everything after it
 but not extract. Model and tokenizer files enter the key through their content (the models'
 model.json, the tokenizer's sha256). Stats are written after a stage's outputs and the key only
-after its stats, so a run interrupted anywhere inside a stage reruns that stage in full; Spark's
-overwrite then replaces its partial output: nothing is duplicated or lost.
+after its stats, so a run interrupted anywhere inside a stage reruns that stage in full. Outputs are
+committed whole (written to a staging directory, then renamed into place: pipeline.spark.write_parquet),
+so no reader ever sees part of one: nothing is duplicated or lost.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import json
 
 from pipeline.config import RunConfig
 from pipeline.io import join, read_text
+from pipeline.spark import path_exists
 
 # What each stage reads from the config, besides the previous stage's output.
 _SECTIONS = {"extract": ("input", "source", "extract", "langid"), "filter": ("filter",), "dedup": ("dedup",),
@@ -46,7 +48,7 @@ def completed_stats(spark, config: RunConfig, stage: str, key: str) -> dict | No
         return None
     if stats.get("run_key") != key:
         return None
-    if not all(_exists(spark, path) for path in stats.get("outputs", {}).values()):
+    if not all(path_exists(spark, path) for path in stats.get("outputs", {}).values()):
         return None
     return stats
 
@@ -64,8 +66,3 @@ def _file_identity(config: RunConfig, stage: str) -> dict:
         return {"tokenizer_sha256": load_tokenizer(config.tokenize.tokenizer).sha256}
     return {}
 
-
-def _exists(spark, path: str) -> bool:
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path)

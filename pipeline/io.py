@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import BinaryIO
 
@@ -106,6 +107,25 @@ def write_text(path: str, text: str) -> None:
     filesystem, inner = pyarrow.fs.FileSystem.from_uri(f"{_PYARROW_SCHEMES.get(scheme, scheme)}://{rest}")
     with filesystem.open_output_stream(inner) as stream:
         stream.write(text.encode("utf-8"))
+
+
+def staging_path(path: str) -> str:
+    """`<parent>/_staging.<name>`, where a stage writes before it commits: the leading underscore
+    hides it from Hadoop and pyarrow listings of the parent."""
+    parent, _, name = path.rstrip("/").rpartition("/")
+    return f"{parent}/_staging.{name}" if parent else f"_staging.{name}"
+
+
+def replace_local_directory(staging: str, final: str) -> None:
+    """Move a complete local directory into place: the old one aside, the new one in, the old one
+    deleted. Each step is one rename, so an interrupted commit leaves no mix of the two."""
+    staging, final = (p[len("file://"):] if p.startswith("file://") else p for p in (staging, final))
+    aside = staging_path(final) + ".old"
+    shutil.rmtree(aside, ignore_errors=True)
+    if os.path.exists(final):
+        os.replace(final, aside)
+    os.replace(staging, final)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def read_text(path: str) -> str | None:

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from pipeline.config import SparkConfig
-from pipeline.io import InputError, check_formats, expand_local, is_remote
+from pipeline.io import InputError, check_formats, expand_local, is_remote, staging_path
 
 BatchFunction = Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]
 
@@ -115,6 +115,40 @@ def map_batches(frame: DataFrame, function: Callable[..., Iterator[pa.RecordBatc
                 schema: pa.Schema, **kwargs) -> DataFrame:
     """Apply a batch stage (pyarrow batches in, batches of `schema` out) to every partition."""
     return frame.mapInArrow(partial(function, **kwargs), from_arrow_schema(schema))
+
+
+def write_parquet(frame: DataFrame, path: str) -> None:
+    """Write `frame` to `path` atomically: Spark writes a staging directory beside it, which then
+    replaces `path` by renames. A job killed mid-write leaves the previous output, or none, but never
+    part of one: readers and the resume check (jobs/stage_resume.py) see only whole outputs."""
+    staging = staging_path(path)
+    frame.write.mode("overwrite").parquet(staging)
+    replace_directory(frame.sparkSession, staging, path)
+
+
+def replace_directory(spark: SparkSession, staging: str, final: str) -> None:
+    """Move `staging` to `final` on the filesystem Spark resolves them on (local, HDFS, S3A...).
+
+    The old output is renamed aside first (a rename onto an existing directory would nest inside
+    it) and deleted last. On HDFS and local disks each rename is atomic; on object stores a rename
+    is a copy, so there the guarantee rests on the stage's run key, which is written after this.
+    """
+    jvm = spark.sparkContext._jvm
+    source, target = jvm.org.apache.hadoop.fs.Path(staging), jvm.org.apache.hadoop.fs.Path(final)
+    aside = jvm.org.apache.hadoop.fs.Path(staging_path(final) + ".old")
+    filesystem = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    filesystem.delete(aside, True)
+    if filesystem.exists(target) and not filesystem.rename(target, aside):
+        raise OSError(f"cannot move the previous output {final} aside to {aside}")
+    if not filesystem.rename(source, target):
+        raise OSError(f"cannot commit {staging} as {final}")
+    filesystem.delete(aside, True)
+
+
+def path_exists(spark: SparkSession, path: str) -> bool:
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path)
 
 
 def persist_on_disk(frame: DataFrame) -> DataFrame:

@@ -26,9 +26,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipeline.config import ConfigError, RunConfig, resolve_mix
-from pipeline.io import InputError, is_remote, join, read_text
+from pipeline.io import InputError, is_remote, join, read_text, replace_local_directory, staging_path
 from pipeline.shards import dtype_for_vocab, write_manifest
-from pipeline.spark import map_batches, persist_on_disk
+from pipeline.spark import map_batches, persist_on_disk, write_parquet
 from pipeline.tokenize_batches import assign_shard_batches, shard_meta_schema, tokenize_batches, write_shard_batches
 from pipeline.tokenizer import load_tokenizer
 
@@ -58,11 +58,12 @@ def tokenize_to_shards(spark: SparkSession, config: RunConfig, input_paths: list
 
     decided = _decide(docs, mix, settings.seed, settings.valid_fraction)
     rejected_path = join(config.output, "rejected", STAGE)
-    decided.where(F.col("drop_reason").isNotNull()).drop("split", "copies", "thash") \
-        .write.mode("overwrite").parquet(rejected_path)
+    write_parquet(decided.where(F.col("drop_reason").isNotNull()).drop("split", "copies", "thash"), rejected_path)
     kept = (decided.where(F.col("drop_reason").isNull())
             .select("id", "lang", "source", "split", "copies", "thash", "text"))
     dtype = dtype_for_vocab(tokenizer.vocab_size).name
+    shards = join(config.output, "shards")
+    staging = staging_path(shards)
     tokenized = persist_on_disk(map_batches(kept, tokenize_batches, _tokenized_schema(kept), path=tokenizer_path,
                                             add_bos=settings.add_bos, batch_size=settings.batch_size, dtype=dtype))
     try:
@@ -70,12 +71,13 @@ def tokenize_to_shards(spark: SparkSession, config: RunConfig, input_paths: list
         try:
             groups = _group_sums(ordered)
             placed, totals = _place(ordered, groups, settings.shard_tokens)
-            shard_rows = _write_shards(placed, tokenized, totals, settings.shard_tokens, config.output, dtype)
+            shard_rows = _write_shards(placed, tokenized, totals, settings.shard_tokens, staging, dtype)
         finally:
             ordered.unpersist()
     finally:
         tokenized.unpersist()
-    manifests = _manifests(groups, shard_rows, tokenizer, settings, mix, config.output)
+    manifests = _manifests(groups, shard_rows, tokenizer, settings, mix, staging)
+    replace_local_directory(staging, shards)   # the shards and their manifests appear together
     stats = _stats(spark.read.parquet(rejected_path), groups, manifests)
     stats.update({"stage": STAGE, "tokenizer": {"name": tokenizer.name, "sha256": tokenizer.sha256,
                                                 "vocab_size": tokenizer.vocab_size, "backend": tokenizer.backend},
@@ -189,9 +191,10 @@ def _arrow(frame: DataFrame):
 
 
 def _write_shards(placed: DataFrame, tokenized: DataFrame, totals: dict[str, int], shard_tokens: int,
-                  output: str, dtype: str) -> list[dict]:
-    """Executors write every shard in parallel, one task per shard; returns their metadata rows."""
-    directories = {split: os.path.abspath(join(output, "shards", split)) for split in SPLITS}
+                  root: str, dtype: str) -> list[dict]:
+    """Executors write every shard into root/<split> in parallel, one task per shard; returns their
+    metadata rows."""
+    directories = {split: os.path.abspath(join(root, split)) for split in SPLITS}
     for directory in directories.values():  # no stale shard of an earlier, larger run may survive
         shutil.rmtree(directory, ignore_errors=True)
         os.makedirs(directory, exist_ok=True)
@@ -245,7 +248,7 @@ def spark_hash_long(value: int, seed: int = 42) -> int:
     return h - (1 << 32) if h >> 31 else h
 
 
-def _manifests(groups: list[dict], shard_rows: list[dict], tokenizer, settings, mix: dict, output: str) -> dict:
+def _manifests(groups: list[dict], shard_rows: list[dict], tokenizer, settings, mix: dict, root: str) -> dict:
     manifests = {}
     for split in SPLITS:
         shards = sorted((r for r in shard_rows if r["split"] == split), key=lambda r: r["shard"])
@@ -263,7 +266,7 @@ def _manifests(groups: list[dict], shard_rows: list[dict], tokenizer, settings, 
             entry["unique_documents"] += g["documents"]
             entry["tokens"] += g["tokens"]
         manifests[split] = write_manifest(
-            join(output, "shards", split),
+            join(root, split),
             [{k: r[k] for k in ("name", "tokens", "documents", "sha256", "index_sha256")} for r in shards],
             tokenizer_name=tokenizer.name, tokenizer_sha256=tokenizer.sha256, vocab_size=tokenizer.vocab_size,
             bos_id=tokenizer.bos_id, eos_id=tokenizer.eos_id, seed=settings.seed, totals=totals,
