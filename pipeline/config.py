@@ -54,7 +54,7 @@ class ResiliparseConfig:
 @dataclass
 class ExtractConfig:
     extractor: str = "trafilatura"      # trafilatura | resiliparse (about 15x faster, a little noisier)
-    max_html_bytes: int = 5_000_000     # payloads above this are rejected as too_large, unread
+    max_html_bytes: int = 5_000_000     # larger payloads (and JSONL lines, Parquet texts) are rejected as too_large
     timeout_s: float = 10.0             # per-document extraction limit -> extract_timeout
     min_text_chars: int = 1             # extracted text shorter than this -> extract_empty
     batch_size: int = 256               # documents per Arrow batch handed back to Spark
@@ -198,6 +198,8 @@ KNOWN_STAGES = ("extract", "filter", "dedup", "classify", "tokenize", "report")
 DEDUP_STEPS = ("url", "exact", "minhash", "lines", "semantic")
 SEMANTIC_BACKENDS = ("hashing", "sentence_transformers")
 KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
+# Keys of filter.options whose values are local files (a path, a list or a {lang: path} mapping).
+FILTER_PATH_OPTIONS = ("blocklists", "wordlists", "reference")
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] = (), *,
@@ -214,6 +216,33 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()
         _set_dotted(raw, key, value, where="--set")
     config = _build(RunConfig, raw, prefix="", where=where)
     _check_semantics(config, where, stage_files)
+    return _with_absolute_paths(config)
+
+
+def _with_absolute_paths(config: RunConfig) -> RunConfig:
+    """Model, tokenizer and list files as absolute paths, resolved where the config is read.
+
+    Executors run in their own working directories (a standalone worker's work/app-.../N/), so a
+    path relative to the driver's directory would not be found there.
+    """
+    def absolute(path):
+        if isinstance(path, list):
+            return [absolute(p) for p in path]
+        if isinstance(path, dict):
+            return {k: absolute(v) for k, v in path.items()}
+        if not isinstance(path, str) or not path or path == "auto" or "://" in path:
+            return path
+        return os.path.abspath(path)
+
+    config.langid.model = absolute(config.langid.model)
+    config.dedup.semantic.model = absolute(config.dedup.semantic.model)
+    config.classify.models = absolute(config.classify.models)
+    config.tokenize.tokenizer = absolute(config.tokenize.tokenizer)
+    config.tokenize.mix_file = absolute(config.tokenize.mix_file)
+    for options in config.filter.options.values():
+        for key in FILTER_PATH_OPTIONS:
+            if isinstance(options, dict) and key in options:
+                options[key] = absolute(options[key])
     return config
 
 

@@ -61,9 +61,9 @@ def read_records(path: str, max_payload: int) -> Iterator[InputRecord]:
         if fmt == "warc":
             yield from iter_warc(fh, path, max_payload)
         elif fmt == "jsonl":
-            yield from iter_jsonl(fh, path)
+            yield from iter_jsonl(fh, path, max_payload)
         elif fmt == "parquet":
-            yield from iter_parquet(fh, path)
+            yield from iter_parquet(fh, path, max_payload)
         else:
             yield InputRecord(input_file=path, record_id=f"{path}:0", reason="malformed_record",
                               detail="unknown input format")

@@ -17,19 +17,45 @@ _TIME_FIELDS = ("fetched_at", "date", "timestamp")
 _PARQUET_COLUMNS = ("text", "id", "url", "source") + _TIME_FIELDS
 
 
-def iter_jsonl(fh: BinaryIO, input_file: str) -> Iterator[InputRecord]:
+_SKIP_CHUNK = 1 << 20
+
+
+def iter_jsonl(fh: BinaryIO, input_file: str, max_bytes: int | None = None) -> Iterator[InputRecord]:
+    """Records of a JSONL file; a line over `max_bytes` is `too_large`, skipped without being held."""
     stream = _decompressed(fh, input_file)
     line_number = 0
     try:
-        for line_number, raw in enumerate(stream, start=1):
-            if raw.strip():
+        for line_number, raw in enumerate(_lines(stream, max_bytes), start=1):
+            if raw is None:
+                yield InputRecord(input_file=input_file, record_id=f"{input_file}:{line_number}",
+                                  reason="too_large", detail=f"line {line_number}: > {max_bytes} bytes")
+            elif raw.strip():
                 yield _jsonl_record(raw, input_file, line_number)
     except (EOFError, OSError, ValueError) as err:  # truncated or corrupt compression
         yield InputRecord(input_file=input_file, record_id=f"{input_file}:{line_number + 1}",
                           reason="malformed_record", detail=f"after line {line_number}: {type(err).__name__}: {err}"[:300])
 
 
-def iter_parquet(fh: BinaryIO, input_file: str) -> Iterator[InputRecord]:
+def _lines(stream, max_bytes: int | None) -> Iterator[bytes | None]:
+    """The lines of `stream`, None in place of each line longer than `max_bytes` (read past in chunks)."""
+    if not max_bytes:
+        yield from stream
+        return
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) <= max_bytes or line.endswith(b"\n") and len(line) == max_bytes + 1:
+            yield line
+            continue
+        while not line.endswith(b"\n"):
+            line = stream.readline(_SKIP_CHUNK)
+            if not line:
+                break
+        yield None
+
+
+def iter_parquet(fh: BinaryIO, input_file: str, max_bytes: int | None = None) -> Iterator[InputRecord]:
     import pyarrow.parquet as pq
 
     try:
@@ -48,7 +74,13 @@ def iter_parquet(fh: BinaryIO, input_file: str) -> Iterator[InputRecord]:
     for batch in parquet.iter_batches(columns=columns, batch_size=4096):
         for row in batch.to_pylist():
             row_number += 1
-            yield _text_record(row, input_file, row_number)
+            text = row.get("text")
+            if max_bytes and isinstance(text, str) and len(text) > max_bytes // 4 \
+                    and len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+                yield InputRecord(input_file=input_file, record_id=str(row.get("id") or f"{input_file}:{row_number}"),
+                                  reason="too_large", detail=f"row {row_number}: text > {max_bytes} bytes")
+            else:
+                yield _text_record(row, input_file, row_number)
 
 
 def _jsonl_record(raw: bytes, input_file: str, line_number: int) -> InputRecord:

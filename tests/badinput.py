@@ -36,7 +36,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 SIZE_CAP = 5_000_000  # the pipeline's default payload cap; huge_page must exceed it
-HUGE_PAGE_MIN_BYTES = 20 * 1024 * 1024
+HUGE_PAGE_MIN_BYTES = 50 * 1024 * 1024
 NESTING_DEPTH = 10_000
 GOOD_PAGES = 4  # n = 0, 1 before the damage, 2, 3 after it
 
@@ -403,12 +403,12 @@ def make_binary_payload(directory: pathlib.Path) -> Case:
 def _huge_html(case: str) -> bytes:
     paragraph = ("<p>" + " ".join(_prose(bad_url(case, "huge"), 8)) + "</p>\n").encode()
     repeats = HUGE_PAGE_MIN_BYTES // len(paragraph) + 1
-    # Bytes multiplication: 20 MiB in milliseconds, and deflate squeezes it to ~60 KB.
+    # Bytes multiplication: 50 MiB in milliseconds, and deflate squeezes it to ~150 KB.
     return b"<!DOCTYPE html><html><body><article>" + paragraph * repeats + b"</article></body></html>"
 
 
 def make_huge_page(directory: pathlib.Path) -> Case:
-    """A 200 text/html page whose payload is > 20 MiB, well over the 5 MB cap.
+    """A 200 text/html page whose payload is > 50 MiB, ten times the 5 MB cap.
 
     The page is one paragraph repeated, so the .warc.gz is small on disk (the
     reader must cap the *decompressed* payload, not the file size).  Expected
@@ -561,6 +561,25 @@ def make_broken_jsonl_gz(directory: pathlib.Path) -> Case:
     return _case(name, path, [good_url(name, n) for n in range(GOOD_PAGES)], malformed_record=1)
 
 
+def make_huge_jsonl_line(directory: pathlib.Path) -> Case:
+    """A .jsonl.gz whose third line is one JSON document of > 50 MiB (small on disk: repeated text).
+
+    A reader must not hold the line: it is rejected ``too_large`` x1 while read past in chunks, and
+    the good lines on both sides are delivered.
+    """
+    name = "huge_jsonl_line"
+    sentence = " ".join(_prose(bad_url(name, "huge"), 8)) + " "
+    repeats = HUGE_PAGE_MIN_BYTES // len(sentence.encode()) + 1
+    huge = (b'{"url": "' + bad_url(name, "huge").encode() + b'", "text": "'
+            + sentence.encode() * repeats + b'"}\n')
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    data = b"".join(compressor.compress(part) for part in
+                    [_good_line(name, 0), _good_line(name, 1), huge, _good_line(name, 2), _good_line(name, 3)])
+    path = directory / f"{name}.jsonl.gz"
+    path.write_bytes(data + compressor.flush())
+    return _case(name, path, [good_url(name, n) for n in range(GOOD_PAGES)], too_large=1)
+
+
 def make_jsonl_zst(directory: pathlib.Path) -> Case:
     """A valid zstd-compressed .jsonl with four good lines; nothing to reject."""
     name = "jsonl_zst"
@@ -584,6 +603,7 @@ MAKERS = (
     make_empty_records,
     make_broken_jsonl,
     make_broken_jsonl_gz,
+    make_huge_jsonl_line,
     make_jsonl_zst,
 )
 CASE_NAMES = tuple(m.__name__.removeprefix("make_") for m in MAKERS)

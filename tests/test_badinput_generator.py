@@ -104,7 +104,7 @@ def test_make_all_is_byte_for_byte_deterministic(tmp_path):
 def test_one_file_per_case_and_small_on_disk(cases):
     assert list(cases) == list(bi.CASE_NAMES)
     assert len({c.path for c in cases.values()}) == len(cases)
-    # The 20 MiB page is gzip-compressed, so the whole corpus stays tiny on disk.
+    # The 50 MiB page and JSONL line are gzip-compressed, so the whole corpus stays small on disk.
     assert sum(c.path.stat().st_size for c in cases.values()) < 1_000_000
 
 
@@ -211,9 +211,9 @@ def test_binary_payload_is_not_html(cases):
     assert records[bi.bad_url("binary_payload", "binary-as-html")][0].startswith("text/html")
 
 
-def test_huge_page_payload_is_over_20_mib(cases):
+def test_huge_page_payload_is_over_50_mib(cases):
     payload = _payload(cases["huge_page"], bi.bad_url("huge_page", "huge"))
-    assert len(payload) > bi.HUGE_PAGE_MIN_BYTES > 20_000_000 > bi.SIZE_CAP
+    assert len(payload) > bi.HUGE_PAGE_MIN_BYTES > 50_000_000 > bi.SIZE_CAP
     assert payload.startswith(b"<!DOCTYPE html>") and payload.endswith(b"</html>")
 
 

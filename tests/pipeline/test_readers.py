@@ -1,4 +1,5 @@
 import gzip
+import io
 import json
 
 import pyarrow as pa
@@ -7,6 +8,7 @@ import pytest
 
 from pipeline.extract_stage import read_records
 from pipeline.io import InputError, expand_local, input_format, source_label
+from pipeline.textfiles import iter_jsonl
 from tests.warcs import article, request, response, write_warc
 
 CAP = 5_000_000
@@ -96,3 +98,16 @@ def test_expand_local_walks_directories_and_globs(tmp_path):
     with pytest.raises(InputError, match="matches no file"):
         expand_local([str(tmp_path / "*.warc")])
 
+
+
+def test_jsonl_lines_over_the_cap_are_too_large_and_the_rest_is_read():
+    def line(text):
+        return json.dumps({"text": text}).encode() + b"\n"
+
+    at_cap = line("a" * 80)
+    cap = len(at_cap) - 1             # the newline is not counted
+    data = at_cap + line("b" * 81) + line("c" * 5000) + line("d")
+    records = list(iter_jsonl(io.BytesIO(data), "x.jsonl", cap))
+    assert [r.reason for r in records] == [None, "too_large", "too_large", None]
+    assert records[0].text == "a" * 80 and records[3].text == "d"
+    assert records[1].record_id == "x.jsonl:2" and records[2].record_id == "x.jsonl:3"
