@@ -16,7 +16,7 @@ Steps (Liu et al. 2024, "RegMix"):
   4. report predicted vs measured objective on the H held-out mixtures (Spearman rank correlation);
   5. predict the objective on --simulate random mixtures and choose the mean of the best --top ones.
 Writes <out>/search.json (every mixture with its losses, the fit, the rank correlation, the chosen
-mixture), <out>/model.pkl (the fitted regression, pickle) and <out>/mix.yaml (the chosen weights,
+mixture), <out>/regression.json (the fitted regression as numbers) and <out>/mix.yaml (the chosen weights,
 `weights:` in --data order, plus `mix:` keyed by component name). Proxy runs go to <out>/runs/NNN/.
 """
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import subprocess
 import sys
 from typing import Callable
@@ -46,6 +45,14 @@ def fit_regression(x: np.ndarray, y: np.ndarray, alpha: float = 1e-4):
     from sklearn.preprocessing import PolynomialFeatures
 
     return make_pipeline(PolynomialFeatures(degree=2), Ridge(alpha=alpha)).fit(x, y)
+
+
+def regression_record(model, names: list[str]) -> dict:
+    """The fitted regression as plain numbers (no pickle: loading one would execute code)."""
+    poly, ridge = model.steps[0][1], model.steps[-1][1]
+    return {"model": f"ridge (alpha {ridge.alpha}) on degree-{poly.degree} polynomial features of the weights",
+            "features": [str(f) for f in poly.get_feature_names_out(names)],
+            "coef": [float(c) for c in ridge.coef_], "intercept": float(ridge.intercept_)}
 
 
 def objective(losses: np.ndarray, kind: str) -> np.ndarray:
@@ -190,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     record.update(components=names, valid=valid_names)
     with open(os.path.join(args.out, "search.json"), "w", encoding="utf-8") as f:
         json.dump(record, f, indent=2)
-    with open(os.path.join(args.out, "model.pkl"), "wb") as f:
-        pickle.dump(model, f)
+    with open(os.path.join(args.out, "regression.json"), "w", encoding="utf-8") as f:
+        json.dump(regression_record(model, names), f, indent=2)
     import yaml
     with open(os.path.join(args.out, "mix.yaml"), "w", encoding="utf-8") as f:
         yaml.safe_dump({"weights": [round(w, 6) for w in record["chosen"]],
@@ -201,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     print("chosen mixture: " + ", ".join(f"{n} {w:.3f}" for n, w in zip(names, record["chosen"]))
           + f" (predicted {args.objective} loss {record['chosen_predicted']:.4f})")
     print(f"fit R² {record['train_r2']:.3f}" + (f", held-out Spearman {rho:.3f}" if rho is not None else ""))
-    print(f"wrote {args.out}/search.json, model.pkl, mix.yaml  (trainer: --weights "
+    print(f"wrote {args.out}/search.json, regression.json, mix.yaml  (trainer: --weights "
           + " ".join(f"{w:.4f}" for w in record["chosen"]) + ")")
     return 0
 

@@ -5,24 +5,16 @@ from pathlib import Path
 import pytest
 
 from jobs import run as run_job
-from jobs import train_classifier
+from tests.jobs.demo_models import train_demo_models
 
 pytestmark = pytest.mark.spark
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 CONF = SAMPLES.parent / "conf" / "default.yaml"
 
 
-def _demo_models(tmp_path) -> str:
-    """What `make models` does: the demo classifiers trained on samples/classifier/."""
-    for name in ("quality", "domain"):
-        assert train_classifier.main(["--conf", str(CONF), "--input", str(SAMPLES / "classifier" / f"{name}.jsonl.gz"),
-                                      "--output", str(tmp_path / "models" / name)]) == 0
-    return f"classify.models={{quality: {tmp_path / 'models' / 'quality'}, domain: {tmp_path / 'models' / 'domain'}}}"
-
-
 def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
     expected = json.loads((SAMPLES / "expected.json").read_text())
-    models = _demo_models(tmp_path / "m")
+    models = train_demo_models(tmp_path / "m" / "models")
     code = run_job.main(["--conf", str(CONF), "--input", str(SAMPLES / "sample.warc.gz"), "--output", str(tmp_path),
                          "--set", models])
     assert code == 0

@@ -1,8 +1,9 @@
+import json
 """RegMix-style search on a synthetic proxy: it must recover a planted best mixture."""
 import numpy as np
 import pytest
 
-from jobs.mix_search import main as search_main, objective, sample_mixtures, search
+from jobs.mix_search import fit_regression, main as search_main, objective, regression_record, sample_mixtures, search
 
 PLANTED = np.array([0.5, 0.3, 0.2])
 
@@ -37,3 +38,23 @@ def test_worst_objective_and_dirichlet_mean():
 def test_cli_rejects_missing_shards(tmp_path, capsys):
     assert search_main(["--data", f"a={tmp_path}", "--valid", f"v={tmp_path}"]) == 2
     assert "manifest.json" in capsys.readouterr().err
+
+
+def test_regression_is_saved_as_numbers_that_reproduce_its_predictions():
+    rng = np.random.default_rng(0)
+    x = rng.dirichlet([1.0, 1.0, 1.0], size=30)
+    y = 2.0 + x[:, 0] ** 2 - 3 * x[:, 1] * x[:, 2]
+    model = fit_regression(x, y)
+    record = json.loads(json.dumps(regression_record(model, ["web", "code", "math"])))
+    assert record["features"][:4] == ["1", "web", "code", "math"] and "code math" in record["features"]
+    columns = {"1": np.ones(len(x)), "web": x[:, 0], "code": x[:, 1], "math": x[:, 2]}
+
+    def feature(name):
+        out = np.ones(len(x))
+        for part in name.split(" "):
+            base, _, power = part.partition("^")
+            out = out * columns[base] ** int(power or 1)
+        return out
+
+    predicted = record["intercept"] + sum(c * feature(f) for c, f in zip(record["coef"], record["features"]))
+    assert np.allclose(predicted, model.predict(x))

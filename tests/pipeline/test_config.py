@@ -112,3 +112,17 @@ def test_a_subset_of_filters_runs_with_the_default_thresholds_present():
     config = load_config(CONF, ["filter.filters=[gopher_quality_v1]"], stage_files=False)
     validate_filters(config)
     assert "fineweb_v1" in config.filter.thresholds
+
+
+def test_file_paths_become_absolute_where_the_config_is_read(tmp_path, monkeypatch):
+    # Executors run in their own directories: a relative model path must not reach them.
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, ["classify.models={quality: models/q}", "tokenize.tokenizer=tok/t.json",
+                                "filter.options={nsfw_domains_v1: {blocklists: [lists/a.txt]},"
+                                " nsfw_words_v1: {wordlists: {en: words/en.txt}}}", "langid.model=auto",
+                                "dedup.semantic.model=s3a://bucket/model"], stage_files=False)
+    assert config.classify.models == {"quality": str(tmp_path / "models" / "q")}
+    assert config.tokenize.tokenizer == str(tmp_path / "tok" / "t.json")
+    assert config.filter.options["nsfw_domains_v1"]["blocklists"] == [str(tmp_path / "lists" / "a.txt")]
+    assert config.filter.options["nsfw_words_v1"]["wordlists"] == {"en": str(tmp_path / "words" / "en.txt")}
+    assert config.langid.model == "auto" and config.dedup.semantic.model == "s3a://bucket/model"

@@ -1,3 +1,7 @@
+import os
+
+import pytest
+
 from pipeline.spark import plan_file_groups
 
 
@@ -14,3 +18,30 @@ def test_file_groups_balance_sizes_and_keep_every_file():
 
 def test_few_files_get_one_task_each():
     assert plan_file_groups(["a", "b"], [5, 5], parallelism=8) == [["a"], ["b"]]
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of the sockets listening on `port` (Linux /proc), as hex strings."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads Linux /proc/net/tcp")
+def test_a_local_session_listens_on_loopback_only(spark):
+    loopback = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
+    ui_port = int(spark.sparkContext.uiWebUrl.rsplit(":", 1)[1])
+    driver_port = int(spark.conf.get("spark.driver.port"))
+    for port in (ui_port, driver_port):
+        addresses = _listening_addresses(port)
+        assert addresses and addresses <= loopback, (port, addresses)
