@@ -1,0 +1,53 @@
+"""`curate`: one command for every job (installed by setup.cfg's console_scripts).
+
+    curate run conf/default.yaml [--force] [--set key=value ...]   # the whole configured pipeline
+    curate extract --conf conf/default.yaml --input 'crawl/*.warc.gz' --output out/run1
+    curate train-classifier --input labelled.jsonl --output models/quality
+
+`curate run CONF` is `python -m jobs.run --conf CONF`; every other command hands its arguments to
+the job's own parser (`curate <command> --help`). On a cluster, submit `jobs/run.py` itself with
+spark-submit (README "Clusters").
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "run": ("jobs.run", "every configured stage, in order, resuming after an interruption"),
+    "extract": ("jobs.extract", "WARC/WET/JSONL/Parquet -> documents with text, URL and language"),
+    "filter": ("jobs.filter", "heuristic, NSFW and PII filters"),
+    "dedup": ("jobs.dedup", "URL, exact, MinHash, line and semantic deduplication"),
+    "classify": ("jobs.classify", "quality and domain scores and thresholds"),
+    "tokenize": ("jobs.tokenize", "token shards with a manifest"),
+    "report": ("jobs.report", "corpus statistics (HTML and JSON)"),
+    "mix": ("jobs.mix", "language / source mix weights"),
+    "mix-search": ("jobs.mix_search", "proxy-model mixture search"),
+    "train-classifier": ("jobs.train_classifier", "train a fastText or scikit-learn classifier"),
+    "train-tokenizer": ("jobs.train_tokenizer", "train a byte-level BPE tokenizer"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"error: unknown command '{command}'\n\n{usage()}", file=sys.stderr)
+        return 2
+    if command == "run" and rest and not rest[0].startswith("-"):
+        rest = ["--conf", rest[0], *rest[1:]]     # curate run conf/x.yaml
+    return importlib.import_module(COMMANDS[command][0]).main(rest)
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [__doc__.split("\n\n")[0], "", "usage: curate <command> [arguments]  (curate <command> --help)", ""]
+    lines += [f"  {name:<{width}}  {what}" for name, (_, what) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
