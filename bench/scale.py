@@ -52,6 +52,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -115,18 +116,13 @@ def write_config(corpus: Path, output: Path, master: str, overrides: list[str], 
     so the run does not depend on its working directory."""
     from pipeline.config import dump_yaml, load_config
 
-    config = load_config(DEFAULT_CONF, overrides, stage_files=False)
+    with contextlib.chdir(ROOT):   # load_config makes the default config's relative paths absolute
+        config = load_config(DEFAULT_CONF, overrides, stage_files=False)
     config.input = [str(corpus / "*.warc.gz")]
     config.output = str(output)
     config.spark.master = master
-    config.classify.models = {name: _absolute(d) for name, d in config.classify.models.items()}
-    config.tokenize.tokenizer = _absolute(config.tokenize.tokenizer)
     path.write_text(dump_yaml(config), encoding="utf-8")
     return path
-
-
-def _absolute(path: str) -> str:
-    return path if "://" in path or os.path.isabs(path) else str(ROOT / path)
 
 
 def run_pipeline(conf: Path, logfile: Path) -> tuple[int, float]:

@@ -25,14 +25,12 @@ import argparse
 import os
 import sys
 
+from pipeline.cli import EXIT_USAGE, tool_parser
 from pipeline.mix import (METHODS, MixError, dump_mix, format_table, load_counts, load_spec, plan)
-
-EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m jobs.mix", description=__doc__.split("\n\n")[0],
-                                epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("mix", __doc__)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--counts", metavar="FILE", help="token counts file (JSON or YAML), see below")
     src.add_argument("--run", metavar="DIR", help="a pipeline run directory to count tokens in (Spark)")

@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-EXIT_USAGE = 2
+from pipeline.cli import EXIT_USAGE, tool_parser
 
 
 def sample_mixtures(prior: np.ndarray, n: int, concentration: float, rng: np.random.Generator) -> np.ndarray:
@@ -149,8 +149,7 @@ def prior_from_manifests(paths: list[str]) -> np.ndarray:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m jobs.mix_search", description=__doc__.split("\n\n")[0],
-                                epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("mix_search", __doc__)
     p.add_argument("--data", nargs="+", required=True, metavar="NAME=DIR",
                    help="one shard directory per mixture component (NAME= optional: default the folder name)")
     p.add_argument("--valid", nargs="+", required=True, metavar="NAME=DIR",

@@ -20,12 +20,11 @@ import json
 import os
 import sys
 
-EXIT_USAGE = 2
+from pipeline.cli import EXIT_USAGE, tool_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m jobs.report", description=__doc__.split("\n\n")[0],
-                                epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser("report", __doc__)
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--run", metavar="DIR", help="run directory (a pipeline --output)")
     what.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="two run directories side by side")

@@ -26,6 +26,14 @@ _RAW_INPUT_HELP = ("input files, directories or globs (WARC/WET/ARC, JSONL[.gz|.
                    "local paths or Hadoop URIs); overrides the config's `input`")
 
 
+def tool_parser(name: str, doc: str) -> argparse.ArgumentParser:
+    """The parser of a tool that takes no run config (mix, mix_search, report): the first paragraph
+    of its docstring as the description, the rest as the epilog."""
+    description, _, epilog = doc.partition("\n\n")
+    return argparse.ArgumentParser(prog=f"python -m jobs.{name}", description=description, epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser(name: str, description: str, input_help: str = _RAW_INPUT_HELP) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m jobs.{name}", description=description, epilog=_EPILOG.format(name=name),

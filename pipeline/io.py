@@ -8,7 +8,6 @@ from __future__ import annotations
 import glob
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import BinaryIO
 
@@ -114,18 +113,6 @@ def staging_path(path: str) -> str:
     hides it from Hadoop and pyarrow listings of the parent."""
     parent, _, name = path.rstrip("/").rpartition("/")
     return f"{parent}/_staging.{name}" if parent else f"_staging.{name}"
-
-
-def replace_local_directory(staging: str, final: str) -> None:
-    """Move a complete local directory into place: the old one aside, the new one in, the old one
-    deleted. Each step is one rename, so an interrupted commit leaves no mix of the two."""
-    staging, final = (p[len("file://"):] if p.startswith("file://") else p for p in (staging, final))
-    aside = staging_path(final) + ".old"
-    shutil.rmtree(aside, ignore_errors=True)
-    if os.path.exists(final):
-        os.replace(final, aside)
-    os.replace(staging, final)
-    shutil.rmtree(aside, ignore_errors=True)
 
 
 def read_text(path: str) -> str | None:

@@ -60,9 +60,7 @@ def input_sizes(spark: SparkSession, paths: list[str]) -> list[int]:
     sizes = []
     for path in paths:
         if is_remote(path):
-            jvm = spark.sparkContext._jvm
-            hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-            filesystem = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+            filesystem, hadoop_path = _hadoop(spark, path)
             sizes.append(int(filesystem.getFileStatus(hadoop_path).getLen()))
         else:
             sizes.append(os.path.getsize(path) if os.path.exists(path) else 0)
@@ -133,10 +131,8 @@ def replace_directory(spark: SparkSession, staging: str, final: str) -> None:
     it) and deleted last. On HDFS and local disks each rename is atomic; on object stores a rename
     is a copy, so there the guarantee rests on the stage's run key, which is written after this.
     """
-    jvm = spark.sparkContext._jvm
-    source, target = jvm.org.apache.hadoop.fs.Path(staging), jvm.org.apache.hadoop.fs.Path(final)
-    aside = jvm.org.apache.hadoop.fs.Path(staging_path(final) + ".old")
-    filesystem = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    filesystem, target = _hadoop(spark, final)
+    source, aside = _hadoop(spark, staging)[1], _hadoop(spark, staging_path(final) + ".old")[1]
     filesystem.delete(aside, True)
     if filesystem.exists(target) and not filesystem.rename(target, aside):
         raise OSError(f"cannot move the previous output {final} aside to {aside}")
@@ -146,9 +142,14 @@ def replace_directory(spark: SparkSession, staging: str, final: str) -> None:
 
 
 def path_exists(spark: SparkSession, path: str) -> bool:
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path)
+    filesystem, hadoop_path = _hadoop(spark, path)
+    return filesystem.exists(hadoop_path)
+
+
+def _hadoop(spark: SparkSession, path: str):
+    """(Hadoop FileSystem, Hadoop Path) for `path`, resolved as Spark resolves its reads and writes."""
+    hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hadoop_path
 
 
 def persist_on_disk(frame: DataFrame) -> DataFrame:
@@ -157,9 +158,7 @@ def persist_on_disk(frame: DataFrame) -> DataFrame:
 
 
 def _expand_hadoop(spark: SparkSession, pattern: str) -> list[str]:
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(pattern)
-    filesystem = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    filesystem, hadoop_path = _hadoop(spark, pattern)
     statuses = filesystem.globStatus(hadoop_path)
     if not statuses:
         raise InputError(f"input glob matches no file: {pattern}")

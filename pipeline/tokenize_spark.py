@@ -26,9 +26,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipeline.config import ConfigError, RunConfig, resolve_mix
-from pipeline.io import InputError, is_remote, join, read_text, replace_local_directory, staging_path
+from pipeline.io import InputError, is_remote, join, read_text, staging_path
 from pipeline.shards import dtype_for_vocab, write_manifest
-from pipeline.spark import map_batches, persist_on_disk, write_parquet
+from pipeline.spark import map_batches, persist_on_disk, replace_directory, write_parquet
 from pipeline.tokenize_batches import assign_shard_batches, shard_meta_schema, tokenize_batches, write_shard_batches
 from pipeline.tokenizer import load_tokenizer
 
@@ -77,7 +77,9 @@ def tokenize_to_shards(spark: SparkSession, config: RunConfig, input_paths: list
     finally:
         tokenized.unpersist()
     manifests = _manifests(groups, shard_rows, tokenizer, settings, mix, staging)
-    replace_local_directory(staging, shards)   # the shards and their manifests appear together
+    # The shards and their manifests appear together; file:// because they are local files even
+    # where Spark's default filesystem is HDFS.
+    replace_directory(spark, _local_uri(staging), _local_uri(shards))
     stats = _stats(spark.read.parquet(rejected_path), groups, manifests)
     stats.update({"stage": STAGE, "tokenizer": {"name": tokenizer.name, "sha256": tokenizer.sha256,
                                                 "vocab_size": tokenizer.vocab_size, "backend": tokenizer.backend},
@@ -85,6 +87,10 @@ def tokenize_to_shards(spark: SparkSession, config: RunConfig, input_paths: list
                   "outputs": {"kept": join(config.output, "shards"), "rejected": rejected_path,
                               **{split: join(config.output, "shards", split) for split in SPLITS}}})
     return stats
+
+
+def _local_uri(path: str) -> str:
+    return path if path.startswith("file://") else "file://" + os.path.abspath(path)
 
 
 def _default_input(output: str) -> str:

@@ -68,13 +68,18 @@ def run_args(output: Path, models: str, corpus: tuple[Path, int]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory, models, corpus) -> dict:
-    """A local[*] run (conf/default.yaml's master) in its own driver process."""
+def reference_run(tmp_path_factory, models, corpus) -> Path:
+    """The output of a local[*] run (conf/default.yaml's master) in its own driver process."""
     output = tmp_path_factory.mktemp("local")
     finished = subprocess.run([sys.executable, "-m", "jobs.run", *run_args(output, models, corpus)], cwd=REPO,
                               env=loopback_env(), capture_output=True, text=True, timeout=DEADLINE_S)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    return {**outcome(output), "output": output}
+    return output
+
+
+@pytest.fixture(scope="module")
+def reference(reference_run) -> dict:
+    return outcome(reference_run)
 
 
 def outcome(output: Path) -> dict:
@@ -96,7 +101,7 @@ def outcome(output: Path) -> dict:
     return result
 
 
-def test_every_record_is_accounted_for_at_every_stage(reference, corpus):
+def test_every_record_is_accounted_for_at_every_stage(reference, reference_run, corpus):
     records = corpus[1]
     for stage in STAGES:
         records_in, kept, by_reason = reference[stage]["counts"]
@@ -104,7 +109,7 @@ def test_every_record_is_accounted_for_at_every_stage(reference, corpus):
         assert len(reference[stage]["kept"]) == kept and len(reference[stage]["rejected"]) == sum(by_reason.values())
         assert all(reason for _, reason in reference[stage]["rejected"]), stage   # every rejection says why
         records = kept
-    tokenize = json.loads((reference["output"] / "stats" / "tokenize.json").read_text())
+    tokenize = json.loads((reference_run / "stats" / "tokenize.json").read_text())
     assert tokenize["records_in"] == records == tokenize["kept"] + tokenize["rejected"]
     assert tokenize["splits"]["train"]["unique_documents"] + tokenize["splits"]["valid"]["unique_documents"] \
         == tokenize["kept"]
@@ -121,7 +126,7 @@ def test_a_standalone_cluster_run_equals_the_local_run(tmp_path, models, corpus,
                                   timeout=DEADLINE_S)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "=== curate run summary ===" in finished.stdout
-    assert outcome(output) == without_output(reference)
+    assert outcome(output) == reference
 
 
 def test_a_worker_killed_mid_job_changes_nothing(tmp_path, models, corpus, code_zip, reference):
@@ -140,7 +145,7 @@ def test_a_worker_killed_mid_job_changes_nothing(tmp_path, models, corpus, code_
                 driver.kill()
         assert cluster.alive_workers() == 1
     assert "Lost executor" in log.read_text()      # Spark saw the loss and recomputed what it held
-    assert outcome(output) == without_output(reference)
+    assert outcome(output) == reference
 
 
 def test_a_driver_killed_mid_run_resumes_to_the_same_output(tmp_path, models, corpus, reference):
@@ -161,12 +166,8 @@ def test_a_driver_killed_mid_run_resumes_to_the_same_output(tmp_path, models, co
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "[extract] complete with the same config" in rerun.stdout
     assert "[tokenize] complete" not in rerun.stdout
-    assert outcome(output) == without_output(reference)
+    assert outcome(output) == reference
     assert not [p.name for p in output.iterdir() if p.name.startswith("_staging")]
-
-
-def without_output(reference: dict) -> dict:
-    return {k: v for k, v in reference.items() if k != "output"}
 
 
 def wait_for(path: Path, process: subprocess.Popen, timeout: float = DEADLINE_S) -> None:

@@ -4,8 +4,8 @@ import os
 import pytest
 from pyspark.sql import functions as F
 
-from pipeline.io import replace_local_directory, staging_path
-from pipeline.spark import write_parquet
+from pipeline.io import staging_path
+from pipeline.spark import replace_directory, write_parquet
 
 
 @pytest.mark.spark
@@ -40,12 +40,13 @@ def test_staging_path_is_a_hidden_sibling():
     assert staging_path("out/demo/shards/") == "out/demo/_staging.shards"
 
 
-def test_local_directory_commit_swaps_whole_directories(tmp_path):
+@pytest.mark.spark
+def test_a_directory_commit_swaps_whole_directories(spark, tmp_path):
     final, staging = tmp_path / "shards", tmp_path / "_staging.shards"
     (final / "train").mkdir(parents=True)
     (final / "train" / "stale.ds").write_bytes(b"old")
     (staging / "train").mkdir(parents=True)
     (staging / "train" / "000000.ds").write_bytes(b"new")
-    replace_local_directory(str(staging), str(final))
+    replace_directory(spark, f"file://{staging}", f"file://{final}")   # as tokenize commits its shards
     assert sorted(os.listdir(final / "train")) == ["000000.ds"]
     assert sorted(os.listdir(tmp_path)) == ["shards"]
