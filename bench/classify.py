@@ -100,7 +100,7 @@ def normalize_rate(texts: list[str], batch: int) -> float:
 
 def job(model_dir: Path, tmp: Path, cores: int, batch: int, n: int, repeats: int) -> tuple[float, dict]:
     """Best docs/s/core of `repeats` timed runs, after an untimed warm-up run on 256 documents that
-    starts the JVM, the Python workers and their model cache (bench/tokenize.py does the same)."""
+    starts the JVM, the Python workers and their model cache (bench/tokenizer_speed.py does the same)."""
     from jobs.classify import run_classify
     from pipeline.config import SparkConfig, load_config
     from pipeline.spark import build_session

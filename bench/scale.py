@@ -47,7 +47,7 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/tokenize.py would shadow the stdlib's `tokenize`: this folder goes after the standard library.
+# bench/tokenizer_speed.py would shadow the stdlib's `tokenize`: this folder goes after the standard library.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 

@@ -47,7 +47,7 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/tokenize.py would shadow the stdlib's `tokenize` (imported by dataclasses, inspect): this
+# bench/tokenizer_speed.py would shadow the stdlib's `tokenize` (imported by dataclasses, inspect): this
 # folder goes last on sys.path, after the standard library.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
@@ -193,7 +193,7 @@ def load_material(data: Path) -> Material:
 
 def _read_page(path: Path) -> tuple[str | None, str]:
     """(<html lang> or None, cleaned <head> inner markup) of one real page."""
-    from pipeline.charset import decode_html
+    from pipeline.extract.charset import decode_html
 
     markup, _ = decode_html(gzip.decompress(path.read_bytes()))
     lang = _HTML_LANG.search(markup)
@@ -211,7 +211,7 @@ def _page_languages(declared: list[str | None], bodies: list[str]) -> list[str]:
     if unknown:
         try:
             from pipeline.config import LangIdConfig
-            from pipeline.langid import LanguageIdentifier
+            from pipeline.extract.langid import LanguageIdentifier
 
             found, _ = LanguageIdentifier(LangIdConfig()).identify([bodies[i] for i in unknown])
         except Exception as err:  # the corpus stays usable, with fewer source pages per language

@@ -8,7 +8,7 @@ kernel, fused AdamW, flash SDPA, chunked cross-entropy (the presets conf/train/1
   (b) d 1024, 24 layers, 16 heads, 4 KV heads, FFN 2816, batch 16
   (c) d 2048, 16 layers, 32 heads, 8 KV heads, FFN 5632, batch 8
 Synthetic shards (random ids, random document lengths) are written to a temporary directory with
-pipeline/shards.py and read back through trainer.data.TrainLoader (verified, memory-mapped,
+pipeline/tokens/shards.py and read back through trainer.data.TrainLoader (verified, memory-mapped,
 prefetched into pinned memory). Warmup steps (compilation, allocator) are not timed.
 MFU = tokens/s x (6N + 12 L d T) / 989e12 (H100 SXM dense bf16), N = all parameters but the input
 embedding. Reference (a minimal compiled model of the same architecture on one H100):
@@ -31,7 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.shards import dtype_for_vocab, write_manifest, write_shard  # noqa: E402
+from pipeline.tokens.shards import dtype_for_vocab, write_manifest, write_shard  # noqa: E402
 from trainer import loss as loss_kernels  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
 from trainer.data import PackedDataset, TrainLoader  # noqa: E402

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from pipeline.tokenizer import load_tokenizer
+        from pipeline.tokens.tokenizer import load_tokenizer
 
         args = parser.parse_args(argv)
         if args.max_tokens < 1:

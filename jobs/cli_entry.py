@@ -19,7 +19,7 @@ COMMANDS = {
     "filter": ("jobs.filter", "heuristic, NSFW and PII filters"),
     "dedup": ("jobs.dedup", "URL, exact, MinHash, line and semantic deduplication"),
     "classify": ("jobs.classify", "quality and domain scores and thresholds"),
-    "tokenize": ("jobs.tokenize", "token shards with a manifest"),
+    "tokenize": ("jobs.tokens", "token shards with a manifest"),
     "report": ("jobs.report", "corpus statistics (HTML and JSON)"),
     "mix": ("jobs.mix", "language / source mix weights"),
     "mix-search": ("jobs.mix_search", "proxy-model mixture search"),

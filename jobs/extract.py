@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from jobs.stage_job import stage_main
 from jobs.stage_stats import outcome_stats, write_stats
 from pipeline.config import RunConfig
-from pipeline.extract_stage import extract_batches
+from pipeline.extract.stage import extract_batches
 from pipeline.io import check_local_inputs, join
 from pipeline.schema import EXTRACT_SCHEMA
 from pipeline.spark import (expand_inputs, input_sizes, map_batches, paths_frame,

@@ -12,7 +12,7 @@ Counts come from one of
                   tokenize stage's chars_per_token_by_lang (<run>/stats/tokenize.json; else 4.0, with
                   a warning); with --from-manifest, the exact per-(lang, source) token totals of
                   <run>/shards/{train,valid}/manifest.json divided by the mix weight they were made with.
-Methods (pipeline/mix.py): natural, temperature (p ∝ n^(1/T)), unimax (uniform over languages with a
+Methods (pipeline/mix/weights.py): natural, temperature (p ∝ n^(1/T)), unimax (uniform over languages with a
 per-language epoch cap, leftover redistributed), targets (group shares from a --spec file, optional
 temperature inside each group); --min-lang-share and --max-epochs --redistribute combine with any.
 Writes conf/mixes/<name>.yaml (or --out PATH): top-level `mix:` of weights = effective epochs
@@ -26,7 +26,7 @@ import os
 import sys
 
 from pipeline.cli import EXIT_USAGE, tool_parser
-from pipeline.mix import (METHODS, MixError, dump_mix, format_table, load_counts, load_spec, plan)
+from pipeline.mix.weights import (METHODS, MixError, dump_mix, format_table, load_counts, load_spec, plan)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,11 +78,11 @@ def spec_from_args(args: argparse.Namespace) -> dict:
 
 def counts_from_run(run: str, from_manifest: bool, master: str) -> tuple[list, list[str]]:
     if from_manifest:
-        from pipeline.stats import manifest_counts
+        from pipeline.report.statistics import manifest_counts
         return manifest_counts(run), []
     from pipeline.config import SparkConfig
     from pipeline.spark import build_session
-    from pipeline.stats import document_token_counts
+    from pipeline.report.statistics import document_token_counts
 
     spark = build_session(SparkConfig(master=master), app_name="curate-mix")
     return document_token_counts(spark, run)

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_report(spark, run: str, out: str | None = None, top_domains: int = 25) -> dict:
-    from pipeline.report import build_report, summary, write_report
+    from pipeline.report.build import build_report, summary, write_report
 
     report = build_report(spark, run, top_domains)
     json_path, html_path = write_report(report, out or os.path.join(run, "report"))
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: run directory not found: {run}", file=sys.stderr)
             return EXIT_USAGE
     from pipeline.config import SparkConfig
-    from pipeline.report import compare
+    from pipeline.report.build import compare
     from pipeline.spark import build_session
 
     spark = None

@@ -17,7 +17,7 @@ from jobs.dedup import run_dedup
 from jobs.extract import run_extract
 from jobs.filter import run_filter, validate_filters
 from jobs.report import make_report
-from jobs.tokenize import run_tokenize
+from jobs.tokens import run_tokenize
 from jobs.stage_resume import completed_stats, stage_keys
 from jobs.stage_stats import write_stats
 from pipeline.cli import build_parser, parse_args_and_config, run_main

@@ -61,7 +61,7 @@ def _file_identity(config: RunConfig, stage: str) -> dict:
     if stage == "classify":
         return {name: read_text(join(directory, "model.json")) for name, directory in config.classify.models.items()}
     if stage == "tokenize":
-        from pipeline.tokenizer import load_tokenizer
+        from pipeline.tokens.tokenizer import load_tokenizer
 
         return {"tokenizer_sha256": load_tokenizer(config.tokenize.tokenizer).sha256}
     return {}

@@ -27,7 +27,7 @@ from typing import Iterator
 from pipeline.cli import build_parser, run_main
 from pipeline.config import ConfigError
 from pipeline.io import InputError, expand_local
-from pipeline.tokenizer import train_bpe
+from pipeline.tokens.tokenizer import train_bpe
 
 STAGE = "train_tokenizer"
 _DESCRIPTION = """\

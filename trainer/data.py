@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from pipeline.shards import ShardError, ShardReader
+from pipeline.tokens.shards import ShardError, ShardReader
 
 
 class PackedDataset:

@@ -27,7 +27,7 @@ import torch.distributed as dist
 import yaml
 
 from pipeline.config import ConfigError
-from pipeline.shards import ShardError
+from pipeline.tokens.shards import ShardError
 from trainer import loss as loss_kernels
 from trainer.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint, set_rng_states
 from trainer.config import TrainConfig, TrainerConfig, load_trainer_config, to_dict

@@ -12,8 +12,8 @@ pytest.importorskip("torch")
 
 from classifiers.perplexity_teacher import main as teacher_main  # noqa: E402
 from jobs.train_classifier import main as train_main  # noqa: E402
-from pipeline.shards import dtype_for_vocab, write_manifest, write_shard  # noqa: E402
-from pipeline.tokenizer import train_bpe  # noqa: E402
+from pipeline.tokens.shards import dtype_for_vocab, write_manifest, write_shard  # noqa: E402
+from pipeline.tokens.tokenizer import train_bpe  # noqa: E402
 from tests.classifiers.data import lq_text  # noqa: E402
 from tests.trainer.corpus import english_documents  # noqa: E402
 from trainer.train import main as trainer_main  # noqa: E402

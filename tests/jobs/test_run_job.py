@@ -80,7 +80,7 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
     assert english and min(english) > 0.5         # the toy model is English: good English pages score high
 
     # Tokenize and report: shards that verify, and a report whose funnel matches the stage stats.
-    from pipeline.shards import verify_shards
+    from pipeline.tokens.shards import verify_shards
 
     tokenized = json.loads((tmp_path / "stats" / "tokenize.json").read_text())
     assert tokenized["records_in"] == classified["kept"] == tokenized["kept"] + tokenized["rejected"]
@@ -96,6 +96,6 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
 
 
 def _normal(url):
-    from pipeline.urls import normalize_url
+    from pipeline.extract.urls import normalize_url
 
     return normalize_url(url)

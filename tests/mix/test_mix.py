@@ -6,7 +6,7 @@ import yaml
 
 from jobs.mix import main as mix_main
 from pipeline.config import TokenizeConfig, resolve_mix
-from pipeline.mix import (Bucket, MixError, apply_min_lang_share, cap_epochs, load_counts, natural, plan,
+from pipeline.mix.weights import (Bucket, MixError, apply_min_lang_share, cap_epochs, load_counts, natural, plan,
                           targets, temperature)
 
 BUCKETS = [Bucket("en", "web", None, 1_000_000), Bucket("de", "web", None, 100_000),

@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.config import load_config
-from pipeline.extract_stage import extract_batches
+from pipeline.extract.stage import extract_batches
 from tests.badinput import CASE_NAMES, EXPECTED_SUBSTRINGS, MAKERS
 
 

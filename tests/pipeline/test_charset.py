@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.charset import charset_from_content_type, decode_html, looks_binary
+from pipeline.extract.charset import charset_from_content_type, decode_html, looks_binary
 
 TEXTS = {
     "fr": "Le cœur déçu mais l'âme plutôt naïve, Louÿs rêva de crapaüter en canoë.",

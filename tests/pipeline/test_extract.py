@@ -3,7 +3,7 @@ import time
 import pytest
 
 from pipeline.config import ExtractConfig
-from pipeline.extract import make_extractor, time_limit, ExtractTimeout
+from pipeline.extract.extractors import make_extractor, time_limit, ExtractTimeout
 from tests.warcs import article
 
 PAGE = article("Rivers of the north", "The committee published its annual report on water quality.\n"

@@ -1,7 +1,7 @@
 import pytest
 
 from pipeline.config import LangIdConfig
-from pipeline.langid import LangIdModelMissing, LanguageIdentifier, resolve_model_path
+from pipeline.extract.langid import LangIdModelMissing, LanguageIdentifier, resolve_model_path
 
 
 @pytest.fixture(scope="module")

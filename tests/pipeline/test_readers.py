@@ -6,9 +6,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.extract_stage import read_records
+from pipeline.extract.stage import read_records
 from pipeline.io import InputError, expand_local, input_format, source_label
-from pipeline.textfiles import iter_jsonl
+from pipeline.extract.textfiles import iter_jsonl
 from tests.warcs import article, request, response, write_warc
 
 CAP = 5_000_000

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.urls import normalize_url, registered_domain
+from pipeline.extract.urls import normalize_url, registered_domain
 
 
 @pytest.mark.parametrize("url, expected", [

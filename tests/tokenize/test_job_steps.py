@@ -4,11 +4,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline.tokenize_spark import partition_keys, spark_hash_long
+from pipeline.tokens.stage_spark import partition_keys, spark_hash_long
 from pipeline.config import ConfigError, load_config, resolve_mix
-from pipeline.shards import ShardReader, write_manifest
-from pipeline.tokenize_batches import assign_shard_batches, tokenize_batches, write_shard_batches
-from pipeline.tokenizer import load_tokenizer
+from pipeline.tokens.shards import ShardReader, write_manifest
+from pipeline.tokens.stage import assign_shard_batches, tokenize_batches, write_shard_batches
+from pipeline.tokens.tokenizer import load_tokenizer
 from tests.tokenize.test_tokenizer import ROOT
 
 DEMO = str(ROOT / "conf" / "tokenizer" / "demo")

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import shards
-from pipeline.shards import (MANIFEST, ShardError, ShardReader, dtype_for_vocab, export_megatron, read_manifest,
+from pipeline.tokens import shards
+from pipeline.tokens.shards import (MANIFEST, ShardError, ShardReader, dtype_for_vocab, export_megatron, read_manifest,
                              shard_name, verify_shards, write_manifest, write_shard)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,7 +185,7 @@ def test_megatron_export(tmp_path, vocab, code, numpy_dtype):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "pipeline.shards", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "pipeline.tokens.shards", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -9,10 +9,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.tokenize import run_tokenize
+from jobs.tokens import run_tokenize
 from pipeline.config import load_config
-from pipeline.shards import ShardReader, verify_shards
-from pipeline.tokenizer import load_tokenizer
+from pipeline.tokens.shards import ShardReader, verify_shards
+from pipeline.tokens.tokenizer import load_tokenizer
 
 pytestmark = pytest.mark.spark
 

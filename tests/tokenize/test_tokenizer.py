@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import ConfigError
-from pipeline.tokenizer import (MAX_ENCODE_CHARS, MAX_RUN_CHARS, guard_pieces, llama3_special_tokens,
+from pipeline.tokens.tokenizer import (MAX_ENCODE_CHARS, MAX_RUN_CHARS, guard_pieces, llama3_special_tokens,
                                 load_tokenizer, train_bpe)
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import pytest
 
 from jobs.train_tokenizer import main, parse_lang_weights, sample_rates
 from pipeline.config import ConfigError
-from pipeline.tokenizer import load_tokenizer
+from pipeline.tokens.tokenizer import load_tokenizer
 from tests.tokenize.test_tokenizer import PAGES
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.shards import dtype_for_vocab, write_manifest, write_shard
+from pipeline.tokens.shards import dtype_for_vocab, write_manifest, write_shard
 
 SENTENCES = """\
 The river runs past the old mill and under the stone bridge before it reaches the sea.
@@ -98,7 +98,7 @@ def _write(directory, docs, num_shards, vocab, eos, name, sha) -> dict:
 
 def stream(directory: Path) -> np.ndarray:
     """All tokens of a shard set, concatenated in shard order (the trainer's stream)."""
-    from pipeline.shards import ShardReader
+    from pipeline.tokens.shards import ShardReader
 
     reader = ShardReader(directory)
     return np.concatenate([np.asarray(reader.shard_tokens(k)) for k in range(reader.num_shards)])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.shards import ShardError
+from pipeline.tokens.shards import ShardError
 from tests.trainer.corpus import stream, write_random_shards
 from trainer.data import EpochSampler, MixtureSampler, PackedDataset, TrainLoader, eval_batches
 

@@ -1,6 +1,6 @@
 """The run report: report.json (stable keys), a self-contained index.html, a terminal summary.
 
-build_report() gathers the stages' stats files and Spark aggregates of the outputs (pipeline/stats.py);
+build_report() gathers the stages' stats files and Spark aggregates of the outputs (pipeline/report/statistics.py);
 render_html() draws the page with inline SVG charts (no external files, scripts or fonts: nothing is
 fetched when it is viewed); summary() and compare() are plain text.
 
@@ -16,7 +16,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from pipeline import stats as S
+from pipeline.report import statistics as S
 
 REPORT_VERSION = 1
 SECTIONS = ("funnel", "languages", "sources", "domains", "dedup", "histograms", "tokenize", "mix")

@@ -2,7 +2,7 @@
 
 tokenize_batches turns documents into shard-ready token bytes, assign_shard_batches places each
 sequence in the global token stream, write_shard_batches writes whole shards. The DataFrame code
-that wires them is pipeline/tokenize_spark.py.
+that wires them is pipeline/tokens/stage_spark.py.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.shards import shard_name, write_shard
-from pipeline.tokenizer import encode_documents
+from pipeline.tokens.shards import shard_name, write_shard
+from pipeline.tokens.tokenizer import encode_documents
 
 
 def tokenize_batches(batches, *, path: str, add_bos: bool, batch_size: int, dtype: str):

@@ -5,13 +5,13 @@ whatever the partitioning:
   1. held-out split by document (tokenize.valid_fraction of the ids go to valid/);
   2. mix weights per (lang, source): weight w gives floor(w) copies plus one more for a
      seeded-hash fraction w - floor(w) of the documents (w < 1 down-samples); valid gets at most one;
-  3. tokens in mapInArrow (pipeline/tokenize_batches.py, the tokenizer loaded once per
+  3. tokens in mapInArrow (pipeline/tokens/stage.py, the tokenizer loaded once per
      Python worker): [BOS] ids EOS, carried as shard-dtype bytes;
   4. a global shuffle: only a light table (id, copy, sizes) is sorted by a seeded hash of
      (id, copy); token offsets come from partition prefix sums, shard = offset // shard_tokens;
   5. executors write their shards in parallel (one task per shard), the driver only assembles
      manifest.json from the per-shard rows.
-Counts come from aggregations (exact under task retries). The entry point is jobs/tokenize.py;
+Counts come from aggregations (exact under task retries). The entry point is jobs/tokens.py;
 this module holds its DataFrame code (that file shares the stdlib `tokenize` module's name and
 must import nothing heavy before it knows which of the two it is).
 """
@@ -27,10 +27,10 @@ from pyspark.sql import functions as F
 
 from pipeline.config import ConfigError, RunConfig, resolve_mix
 from pipeline.io import InputError, is_remote, join, read_text, staging_path
-from pipeline.shards import dtype_for_vocab, write_manifest
+from pipeline.tokens.shards import dtype_for_vocab, write_manifest
 from pipeline.spark import map_batches, persist_on_disk, replace_directory, write_parquet
-from pipeline.tokenize_batches import assign_shard_batches, shard_meta_schema, tokenize_batches, write_shard_batches
-from pipeline.tokenizer import load_tokenizer
+from pipeline.tokens.stage import assign_shard_batches, shard_meta_schema, tokenize_batches, write_shard_batches
+from pipeline.tokens.tokenizer import load_tokenizer
 
 STAGE = "tokenize"
 REQUIRED = ("id", "text", "lang", "source")

@@ -14,7 +14,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipeline.mix import Bucket
+from pipeline.mix.weights import Bucket
 
 DOC_STAGES = ("extract", "filter", "dedup", "classify")   # stages whose output is documents, in order
 DEFAULT_CHARS_PER_TOKEN = 4.0
@@ -72,7 +72,7 @@ def document_token_counts(spark: SparkSession, run: str) -> tuple[list[Bucket], 
     """Tokens per (lang, source, domain__label) estimated from characters; returns buckets and notes."""
     path = final_documents_path(run)
     if path is None:
-        from pipeline.mix import MixError
+        from pipeline.mix.weights import MixError
         raise MixError(f"{run}: no complete document output ({', '.join(DOC_STAGES)} with _SUCCESS); "
                        "run the pipeline first or give --counts")
     docs = spark.read.parquet(path)
@@ -98,7 +98,7 @@ def manifest_counts(run: str) -> list[Bucket]:
     with (train) to recover the unique tokens; valid holds at most one copy."""
     found = manifests(run)
     if not found:
-        from pipeline.mix import MixError
+        from pipeline.mix.weights import MixError
         raise MixError(f"{run}: no shards/train or shards/valid manifest.json; run the tokenize stage first")
     totals: dict[str, float] = {}
     for split, m in found.items():

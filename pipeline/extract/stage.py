@@ -10,17 +10,17 @@ from typing import Iterable, Iterator
 
 import pyarrow as pa
 
-from pipeline.charset import decode_html, looks_binary
+from pipeline.extract.charset import decode_html, looks_binary
 from pipeline.config import RunConfig, dump_yaml
-from pipeline.extract import make_extractor
+from pipeline.extract.extractors import make_extractor
 from pipeline.io import input_format, open_input, source_label
-from pipeline.langid import LanguageIdentifier
-from pipeline.records import InputRecord
+from pipeline.extract.langid import LanguageIdentifier
+from pipeline.extract.records import InputRecord
 from pipeline.schema import EXTRACT_SCHEMA, document_id
 from pipeline.text import clean_text
-from pipeline.textfiles import iter_jsonl, iter_parquet
-from pipeline.urls import normalize_url, registered_domain
-from pipeline.warc import iter_warc
+from pipeline.extract.textfiles import iter_jsonl, iter_parquet
+from pipeline.extract.urls import normalize_url, registered_domain
+from pipeline.extract.warc import iter_warc
 
 # Share of U+FFFD above which a decoded page is treated as undecodable rather than text.
 _MAX_REPLACEMENT_RATIO = 0.1

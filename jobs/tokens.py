@@ -1,6 +1,6 @@
 """Tokenize: documents -> mixed, shuffled, fixed-size token shards for the trainer.
 
-    spark-submit jobs/tokenize.py --conf conf/x.yaml --output out/run1 \\
+    spark-submit jobs/tokens.py --conf conf/x.yaml --output out/run1 \\
         --set tokenize.tokenizer=models/llama3/tokenizer.model --set 'tokenize.mix={en/wiki: 3, "*/cc/CC-MAIN-2024-10": 0.5}'
 
 Reads <output>/classify when it exists, else <output>/dedup (or --input Parquet documents with
@@ -14,44 +14,31 @@ seed give byte-identical shards whatever the partitioning:
      sums, shard = offset // tokenize.shard_tokens;
   5. executors write their shards in parallel; the driver only assembles manifest.json from the
      per-shard rows.
-Writes <output>/shards/{train,valid}/ (NNNNN.ds, NNNNN.ds.index, manifest.json: pipeline/shards.py),
+Writes <output>/shards/{train,valid}/ (NNNNN.ds, NNNNN.ds.index, manifest.json: pipeline/tokens/shards.py),
 <output>/rejected/tokenize/ (drop_reason empty_text or mix_sampled_out) and <output>/stats/tokenize.json.
 Shards are written with local file I/O: --output must be a local or shared (mounted) path.
-The DataFrame code is pipeline/tokenize_spark.py.
+The DataFrame code is pipeline/tokens/stage_spark.py.
 """
-import os
+from __future__ import annotations
+
 import sys
+
+from jobs.stage_job import stage_main
+from jobs.stage_stats import write_stats
+from pipeline.io import join
+from pipeline.tokens.stage_spark import check_tokenize, tokenize_to_shards
 
 STAGE = "tokenize"
 
-if __name__ == "tokenize":
-    # This file shares the stdlib module's name. `python jobs/<stage>.py` and `spark-submit
-    # jobs/<stage>.py` put jobs/ first on sys.path, so the stdlib's own `import tokenize` (from
-    # linecache, inspect, ...) lands here: take jobs/ off the path and hand over the real module.
-    # Hence also the imports inside the functions below: nothing heavy runs before this point.
-    _here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-    del sys.modules["tokenize"]
-    import tokenize as _stdlib_tokenize  # noqa: E402
 
-    sys.modules["tokenize"] = _stdlib_tokenize
-
-
-def run_tokenize(spark, config, input_paths: "list[str] | None" = None) -> dict:
+def run_tokenize(spark, config, input_paths: list[str] | None = None) -> dict:
     """The stage: shards, rejected documents and <output>/stats/tokenize.json; returns the stats."""
-    from jobs.stage_stats import write_stats
-    from pipeline.io import join
-    from pipeline.tokenize_spark import tokenize_to_shards
-
     stats = tokenize_to_shards(spark, config, input_paths)
     write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
     return stats
 
 
-def main(argv: "list[str] | None" = None) -> int:
-    from jobs.stage_job import stage_main
-    from pipeline.tokenize_spark import check_tokenize
-
+def main(argv: list[str] | None = None) -> int:
     return stage_main(STAGE, __doc__, run_tokenize, argv, check=check_tokenize,
                       input_help="Parquet documents (default: <output>/classify, else <output>/dedup)")
 

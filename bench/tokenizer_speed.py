@@ -1,23 +1,23 @@
 """Tokenize benchmark: the tokenize job's tokens/s per core against raw `tokenizers`, and shard writes.
 
-    python bench/tokenize.py [DATA] [--mb 40] [--vocab-size 32000] [--cores 2]
+    python bench/tokenizer_speed.py [DATA] [--mb 40] [--vocab-size 32000] [--cores 2]
 
 DATA defaults to ../shared/data beside the repository: the UDHR translations (lang/udhr/txt, ~500
 languages), the article bodies of html/scrapinghub-article-extraction-benchmark/ground-truth.json
 and the CC documents of cc-text/dolma (SOURCES.md), repeated with new ids up to --mb of text.
 A byte-level BPE of --vocab-size is trained on the unrepeated texts first (untimed); both sides
-use it, ours through pipeline/tokenizer (tiktoken ranks), raw through the same tokenizer.json.
+use it, ours through pipeline/tokens/tokenizer (tiktoken ranks), raw through the same tokenizer.json.
 
   raw      `tokenizers.Tokenizer.encode_batch(texts, add_special_tokens=False)` over all texts,
            1,024 per call, its Rust thread pool on --cores cores: tokens / s / cores, best of --repeats.
-  encoder  pipeline.tokenizer.Tokenizer.encode_batch in this process, one thread: tokens / s
+  encoder  pipeline.tokens.tokenizer.Tokenizer.encode_batch in this process, one thread: tokens / s
            (one core); `encoder_ratio` = encoder / raw per core.
-  job      jobs/tokenize.run_tokenize on local[--cores] (session started and its Python workers
+  job      jobs/tokens.run_tokenize on local[--cores] (session started and its Python workers
            warmed by a 64-document run before, untimed; input Parquet in row groups of 64
            documents written before, untimed): read, split, mix, tokenize, shuffle, shard, write,
            manifests. tokens / s / cores, best of --repeats (a shared machine's load varies);
            `ratio` = job / raw per core (the issue's target >= 0.8).
-  shards   pipeline.shards.write_shard of the encoder's documents (+EOS) to a temporary
+  shards   pipeline.tokens.shards.write_shard of the encoder's documents (+EOS) to a temporary
            directory, sha256 included: MB (of .ds + .ds.index) / s on one core.
 Last line: one JSON object.
 """
@@ -99,8 +99,8 @@ def main() -> None:
 
     from tokenizers import Tokenizer as HFTokenizer
 
-    from pipeline.shards import write_shard
-    from pipeline.tokenizer import load_tokenizer, train_bpe
+    from pipeline.tokens.shards import write_shard
+    from pipeline.tokens.tokenizer import load_tokenizer, train_bpe
 
     base = load_texts(Path(args.data))
     work = Path(tempfile.mkdtemp(prefix="bench-tokenize-"))
@@ -160,7 +160,7 @@ def main() -> None:
 
 
 def run_job(docs: list[dict], work: Path, cores: int, repeats: int) -> dict:
-    from jobs.tokenize import run_tokenize
+    from jobs.tokens import run_tokenize
     from pipeline.config import SparkConfig, load_config
     from pipeline.spark import build_session
 

@@ -10,8 +10,8 @@ are exactly a Megatron `.bin` (export_megatron writes only the `.idx` beside a c
 the manifest against the files before memory-mapping them, so a truncated or swapped file fails
 with a ShardError naming it instead of silently training on garbage.
 
-    python -m pipeline.shards verify out/demo/shards/train
-    python -m pipeline.shards export-megatron out/demo/shards/train out/megatron/train
+    python -m pipeline.tokens.shards verify out/demo/shards/train
+    python -m pipeline.tokens.shards export-megatron out/demo/shards/train out/megatron/train
 """
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def read_manifest(directory: str | os.PathLike) -> dict:
     """The parsed manifest, its structure and version checked (files are not opened)."""
     path = Path(directory) / MANIFEST
     if not path.is_file():
-        raise ShardError(f"{path}: no manifest (is {directory} a shard directory written by jobs/tokenize.py?)")
+        raise ShardError(f"{path}: no manifest (is {directory} a shard directory written by jobs/tokens.py?)")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -358,7 +358,7 @@ def export_megatron(directory: str | os.PathLike, out_prefix: str | os.PathLike)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.shards",
+    parser = argparse.ArgumentParser(prog="python -m pipeline.tokens.shards",
                                      description="Verify token shards or export them to Megatron-LM .bin/.idx.")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="check files, counts, offsets and sha256 against manifest.json")

@@ -13,7 +13,7 @@ from typing import BinaryIO, Iterator
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeadersParser
 
-from pipeline.records import InputRecord, parse_timestamp
+from pipeline.extract.records import InputRecord, parse_timestamp
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -143,7 +143,7 @@ def _read_capped(record, max_payload: int) -> bytes | None:
 
 
 def _charset(content_type: str) -> str | None:
-    from pipeline.charset import charset_from_content_type
+    from pipeline.extract.charset import charset_from_content_type
 
     return charset_from_content_type(content_type)
 

@@ -11,7 +11,7 @@ import io
 import json
 from typing import BinaryIO, Iterator
 
-from pipeline.records import InputRecord, parse_timestamp
+from pipeline.extract.records import InputRecord, parse_timestamp
 
 _TIME_FIELDS = ("fetched_at", "date", "timestamp")
 _PARQUET_COLUMNS = ("text", "id", "url", "source") + _TIME_FIELDS
