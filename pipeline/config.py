@@ -1,24 +1,21 @@
 """Run configuration: typed dataclasses, loaded from YAML and validated on load.
 
-Every key a user can write is a field below with its default and a comment. An unknown key,
-a value of the wrong type or a missing file raises ConfigError whose message names the key
+Every key a user can write is a field below with its default and a comment. The YAML loading
+and type checks are pipeline/config_file.py's; the checks here are about meaning (ranges, known
+names, files that must exist). Every problem raises ConfigError whose message names the key
 (dotted path) and the file, so a job can print it on one line and exit with status 2.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-
-class ConfigError(ValueError):
-    """A configuration problem the user must fix; the message is one line."""
+from pipeline.config_file import ConfigError, coerce, load_dataclass, read_yaml
 
 
 @dataclass
@@ -207,15 +204,8 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()
     """Read YAML at `path` (or the defaults), apply `key=value` overrides, validate. With
     stage_files, the model and tokenizer files of the configured stages must exist (off for the
     tools that make those files)."""
-    where = str(path) if path else "<defaults>"
-    raw: dict[str, Any] = {}
-    if path:
-        raw = _read_yaml(Path(path))
-    for item in overrides:
-        key, value = _parse_override(item)
-        _set_dotted(raw, key, value, where="--set")
-    config = _build(RunConfig, raw, prefix="", where=where)
-    _check_semantics(config, where, stage_files)
+    config = load_dataclass(RunConfig, path, overrides)
+    _check_semantics(config, str(path) if path else "<defaults>", stage_files)
     return _with_absolute_paths(config)
 
 
@@ -252,104 +242,6 @@ def to_dict(config: RunConfig) -> dict[str, Any]:
 
 def dump_yaml(config: RunConfig) -> str:
     return yaml.safe_dump(to_dict(config), sort_keys=False, allow_unicode=True)
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}:{at} invalid YAML ({getattr(err, 'problem', err)})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, not {type(data).__name__}")
-    return data
-
-
-def _parse_override(item: str) -> tuple[str, Any]:
-    key, sep, text = item.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--set {item!r}: expected key=value, e.g. --set extract.timeout_s=5")
-    try:
-        value = yaml.safe_load(text) if text.strip() else ""
-    except yaml.YAMLError:
-        value = text
-    return key.strip(), value
-
-
-def _set_dotted(tree: dict[str, Any], dotted: str, value: Any, where: str) -> None:
-    parts = dotted.split(".")
-    node = tree
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"{where}: key '{dotted}': '{part}' is not a section")
-        node = child
-    node[parts[-1]] = value
-
-
-def _build(cls: type, raw: Any, prefix: str, where: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: key '{prefix.rstrip('.') or '<top>'}' must be a mapping, got {_kind(raw)}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    for key in raw:
-        if key not in known:
-            raise ConfigError(
-                f"{where}: unknown key '{prefix}{key}' (known in this section: {', '.join(sorted(known))})")
-    values = {}
-    for name in known:
-        if name in raw:
-            values[name] = _coerce(hints[name], raw[name], f"{prefix}{name}", where)
-    return cls(**values)
-
-
-def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, prefix=f"{key}.", where=where)
-    origin = typing.get_origin(hint)
-    if origin is list:
-        (item_type,) = typing.get_args(hint)
-        if isinstance(value, str):  # a single glob or stage is a one-item list
-            value = [value]
-        if not isinstance(value, list):
-            raise ConfigError(f"{where}: key '{key}' must be a list, got {_kind(value)}")
-        return [_coerce(item_type, v, f"{key}[{i}]", where) for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: key '{key}' must be a mapping, got {_kind(value)}")
-        _, value_type = typing.get_args(hint)
-        if value_type is Any:  # checked by the owner of the section (e.g. a filter's thresholds)
-            return {str(k): v for k, v in value.items()}
-        return {str(k): _coerce(value_type, v, f"{key}.{k}", where) if value_type is not str else str(v)
-                for k, v in value.items()}
-    if origin in (typing.Union, types.UnionType):
-        raise TypeError(f"unsupported config type {hint} for {key}")
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: key '{key}' must be true or false, got {_kind(value)}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: key '{key}' must be an integer, got {_kind(value)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: key '{key}' must be a number, got {_kind(value)}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: key '{key}' must be a string, got {_kind(value)}")
-        return value
-    raise TypeError(f"unsupported config type {hint} for {key}")
-
-
-def _kind(value: Any) -> str:
-    return f"{type(value).__name__} {value!r}"[:80]
 
 
 def _check_semantics(config: RunConfig, where: str, stage_files: bool = True) -> None:
@@ -464,9 +356,9 @@ def resolve_mix(tokenize: TokenizeConfig, where: str = "config") -> dict[str, fl
         raise ConfigError(f"{where}: keys 'tokenize.mix' and 'tokenize.mix_file': give one, not both")
     mix, key = dict(tokenize.mix), "tokenize.mix"
     if tokenize.mix_file:
-        raw, key = _read_yaml(Path(tokenize.mix_file)), f"tokenize.mix_file ({tokenize.mix_file})"
+        raw, key = read_yaml(Path(tokenize.mix_file)), f"tokenize.mix_file ({tokenize.mix_file})"
         raw = raw.get("mix", raw) if isinstance(raw.get("mix"), dict) else raw
-        mix = {str(k): _coerce(float, v, f"{key}: '{k}'", where) for k, v in raw.items()}
+        mix = {str(k): coerce(float, v, f"{key}: '{k}'", where) for k, v in raw.items()}
     for name, weight in mix.items():
         lang, sep, source = name.partition("/")
         if not sep or not lang or not source:

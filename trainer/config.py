@@ -1,6 +1,6 @@
 """Trainer configuration: conf/train/*.yaml has a `model:` and a `train:` section.
 
-Validated like every other config of the project (pipeline/config.py's loader): an unknown key or a
+Validated like every other config of the project (pipeline/config_file.py's loader): an unknown key or a
 wrong type raises ConfigError naming the key and the file. PyYAML reads `3e-4` and `989.0e12` as
 strings: write `3.0e-4` and `989.0e+12` (a dot, and a signed exponent).
 """
@@ -9,10 +9,9 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from pipeline.config import ConfigError, _build, _parse_override, _read_yaml, _set_dotted
+from pipeline.config_file import ConfigError, load_dataclass
 from trainer.model import ModelConfig
 
 DTYPES = ("auto", "bf16", "fp32")
@@ -52,13 +51,8 @@ class TrainerConfig:
 
 
 def load_trainer_config(path: str | os.PathLike, overrides: list[str] = ()) -> TrainerConfig:
-    where = str(path)
-    raw: dict[str, Any] = _read_yaml(Path(path))
-    for item in overrides:
-        key, value = _parse_override(item)
-        _set_dotted(raw, key, value, where="--set")
-    config = _build(TrainerConfig, raw, prefix="", where=where)
-    _check(config, where)
+    config = load_dataclass(TrainerConfig, path, overrides)
+    _check(config, str(path))
     return config
 
 
