@@ -1,0 +1,88 @@
+"""What every stage's driver does around its own rule, written once.
+
+`execute` runs one stage from the table (pipeline/stages.py) on its inputs and writes its stats
+file last (that file, with its run key, marks the stage complete: pipeline/resume.py).
+`commit_outcome` is the epilogue of a document stage: every input row once, with a null
+drop_reason when kept, split into <out>/<stage>/ and <out>/rejected/<stage>/, and the counts
+aggregated from what was written (exact under task retries, unlike accumulators).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipeline import outputs, stages
+from pipeline.config import RunConfig
+from pipeline.io import InputError, write_text
+from pipeline.spark import path_exists, persist_on_disk, write_parquet
+
+
+def execute(spark: SparkSession, config: RunConfig, name: str, inputs: list[str] | None = None,
+            run_key: str | None = None) -> dict:
+    """Run stage `name` on `inputs` (None: its default, pipeline.stages.default_inputs); its stats."""
+    stage = stages.get(name)
+    started = time.time()
+    if inputs is None:
+        inputs = stages.default_inputs(config, name)
+        if name != "extract":
+            _check_previous_output(spark, config, name, inputs)
+    stats = {"stage": name, **stage.load()(spark, config, inputs)}
+    stats["seconds"] = round(time.time() - started, 2)
+    if run_key is not None:
+        stats["run_key"] = run_key
+    if stage.resumable:
+        write_text(outputs.stats_file(config.output, name), json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    return stats
+
+
+def commit_outcome(spark: SparkSession, config: RunConfig, stage: str, decided: DataFrame, *,
+                   kept_drops: tuple[str, ...] = ("drop_reason",), persist: bool = True) -> dict:
+    """Write the kept and the rejected rows of `decided`; the outcome counts and the two paths.
+
+    `kept_drops` are the decision columns the kept output does without; `persist` computes
+    `decided` once for the two writes (off where the caller already holds what it reads)."""
+    kept_path, rejected_path = outputs.kept(config.output, stage), outputs.rejected(config.output, stage)
+    if persist:
+        decided = persist_on_disk(decided)
+    try:
+        write_parquet(decided.where(F.col("drop_reason").isNull()).drop(*kept_drops), kept_path)
+        write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
+    finally:
+        if persist:
+            decided.unpersist()
+    return {**outcome_stats(spark, kept_path, rejected_path), "outputs": {"kept": kept_path, "rejected": rejected_path}}
+
+
+def outcome_stats(spark: SparkSession, kept_path: str, rejected_path: str) -> dict:
+    """Records in, kept, rejected by reason, and the kept documents' languages and characters:
+    one aggregation per output (each a Spark job with its own fixed cost)."""
+    kept = (spark.read.parquet(kept_path).groupBy("lang")
+            .agg(F.count(F.lit(1)).alias("docs"), F.coalesce(F.sum(F.length("text")), F.lit(0)).alias("chars"))
+            .collect())   # one row per language: small
+    by_reason = _counts(spark.read.parquet(rejected_path), "drop_reason")
+    by_lang = dict(sorted(((row["lang"] or "null"), row["docs"]) for row in kept))
+    return {
+        "records_in": sum(by_lang.values()) + sum(by_reason.values()),
+        "kept": sum(by_lang.values()),
+        "rejected": sum(by_reason.values()),
+        "rejected_by_reason": by_reason,
+        "kept_chars": sum(row["chars"] for row in kept),
+        "kept_by_lang": by_lang,
+    }
+
+
+def _counts(frame: DataFrame, column: str) -> dict[str, int]:
+    rows = frame.groupBy(column).count().collect()  # one row per distinct value: small
+    return dict(sorted(((r[column] or "null"), r["count"]) for r in rows))
+
+
+def _check_previous_output(spark: SparkSession, config: RunConfig, name: str, inputs: list[str]) -> None:
+    """A default input that is not a complete output fails with the stage to run first, not a Java trace."""
+    previous = stages.previous_stage(config, name)
+    for path in inputs:
+        if not path_exists(spark, path + "/_SUCCESS"):
+            raise InputError(f"{name} reads {path}, the {previous} stage's output, which is missing or incomplete: "
+                             f"run the {previous} stage first (or name this stage's input with --input)")

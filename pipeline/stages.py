@@ -1,0 +1,91 @@
+"""The one stage table: every stage of the data flow, in flow order.
+
+The runner (jobs/run.py), each stage's own command (jobs/stage_job.py), the resume keys
+(pipeline/resume.py), `curate --help` (jobs/cli_entry.py), the config check of `stages:` and the
+report all read this table; nothing else lists the stages.
+
+A stage's driver function is named as "module:function" and imported only when the stage runs:
+this ground floor knows every stage but imports none of them (the way setuptools entry points
+name code without loading it). The function is `run(spark, config, inputs) -> stats` and writes
+the stage's outputs; pipeline/stage_spark.py writes its stats file.
+
+Input of a stage: what the user gave (--input), else the output of the stage before it in *this
+run's* `stages:` list, else (a stage run on its own) the output of the stage before it here.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from pipeline import outputs
+
+if TYPE_CHECKING:   # pipeline.config reads NAMES from here to check `stages:`
+    from pipeline.config import RunConfig
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: str                        # "module:function", the driver side of the stage
+    sections: tuple[str, ...]       # the config it reads, besides its input: part of its run key
+    summary: str                    # one line for `curate --help`
+    command: str                    # the module of its command (python -m / spark-submit)
+    documents: bool = True          # writes documents to <out>/<name> (and rejected/<name>)
+    resumable: bool = True          # has a stats file and a run key; the report has neither
+    unit: str = "documents"         # what its records are called in progress lines
+
+    def load(self) -> Callable:
+        module, _, function = self.run.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("extract", "pipeline.extract.stage_spark:run_extract", ("input", "source", "extract", "langid"),
+          "WARC/WET/JSONL/Parquet -> documents with text, URL and language", "jobs.extract", unit="records"),
+    Stage("filter", "filters.stage_spark:run_filter", ("filter",),
+          "heuristic, NSFW and PII filters", "jobs.filter"),
+    Stage("dedup", "dedup.stage_spark:run_dedup", ("dedup",),
+          "URL, exact, MinHash, line and semantic deduplication", "jobs.dedup"),
+    Stage("classify", "classifiers.stage_spark:run_classify", ("classify",),
+          "quality and domain scores and thresholds", "jobs.classify"),
+    Stage("tokenize", "pipeline.tokens.stage_spark:run_tokenize", ("tokenize",),
+          "token shards with a manifest", "jobs.tokens", documents=False),
+    Stage("report", "pipeline.report.stage_spark:run_report", (),
+          "corpus statistics (HTML and JSON)", "jobs.report", documents=False, resumable=False),
+)
+BY_NAME = {stage.name: stage for stage in STAGES}
+NAMES = tuple(BY_NAME)
+DOCUMENT_STAGES = tuple(stage.name for stage in STAGES if stage.documents)
+
+
+def get(name: str) -> Stage:
+    if name not in BY_NAME:
+        raise KeyError(f"unknown stage '{name}' (known: {', '.join(NAMES)})")
+    return BY_NAME[name]
+
+
+def in_order(names: list[str]) -> list[str]:
+    """`names` sorted into flow order (a run executes its stages in this order)."""
+    return sorted(names, key=NAMES.index)
+
+
+def previous_stage(config: RunConfig, name: str) -> str | None:
+    """The document stage whose output `name` reads: the one before it in this run's list, else
+    (a stage run on its own) the one before it in the table."""
+    configured = [s for s in in_order(config.stages) if BY_NAME[s].documents]
+    if name in config.stages:
+        before = configured[:configured.index(name)] if name in configured else \
+            [s for s in configured if NAMES.index(s) < NAMES.index(name)]
+        if before:
+            return before[-1]
+    earlier = [s for s in DOCUMENT_STAGES if NAMES.index(s) < NAMES.index(name)]
+    return earlier[-1] if earlier else None
+
+
+def default_inputs(config: RunConfig, name: str) -> list[str]:
+    """What stage `name` reads when the user names no input."""
+    if name == "extract":
+        return list(config.input)
+    previous = previous_stage(config, name)
+    return [outputs.kept(config.output, previous)] if previous else []
