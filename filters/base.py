@@ -21,9 +21,13 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from pipeline.config import ConfigError
+from pipeline.text import SEGMENTATIONS
 
 Scores = dict[str, np.ndarray]   # metric name (without prefix) -> one value per document
 DEFAULT_LANG = "default"
+# Used when the job passes no `segmentation` option: scripts written without spaces.
+DEFAULT_SEGMENTATION = {"default": "whitespace", "zh": "chars", "ja": "chars", "th": "chars",
+                        "lo": "chars", "km": "chars", "my": "chars", "bo": "chars"}
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,20 @@ class _Filter(ABC):
     name: ClassVar[str]          # registry key, versioned: gopher_quality_v1
     prefix: ClassVar[str]        # score-column and reason prefix: gopher_quality
     Thresholds: ClassVar[type] = NoThresholds  # frozen dataclass of min_*/max_* fields, paper defaults
+    # Options the filter reads, name -> accepted type(s). `segmentation` is always accepted: the
+    # stage hands every filter the job's table, whether it segments text or not.
+    OPTIONS: ClassVar[Mapping[str, type | tuple]] = {}
+    uses_segmentation: ClassVar[bool] = False  # True: self.segmentation is the checked table
 
     def __init__(self, options: Mapping[str, Any] | None = None):
         """`options`: filter-specific settings that change what is *computed* (word lists, n,
-        segmentation per language under the key `segmentation`). Unknown options raise
-        FilterConfigError naming the option."""
+        segmentation per language under the key `segmentation`). Unknown or mistyped options
+        raise FilterConfigError naming the option. A subclass that extends this checks its own
+        option values after calling it."""
         self.options = dict(options or {})
+        _check_options(self.name, self.options, {"segmentation": dict, **self.OPTIONS})
+        if self.uses_segmentation:
+            self.segmentation = _segmentation_table(self.name, self.options)
 
     def keep(self, scores: Scores, langs: Sequence[str | None],
              thresholds: "ThresholdTable") -> tuple[np.ndarray, np.ndarray]:
@@ -133,3 +145,21 @@ def _checked(thresholds_type: type, values: Mapping[str, Any], where: str) -> di
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise FilterConfigError(f"key '{where}.{key}' must be a number or null, got {value!r}")
     return dict(values)
+
+
+def _check_options(name: str, options: Mapping[str, Any], known: Mapping[str, type | tuple]) -> None:
+    for key, value in options.items():
+        if key not in known:
+            raise FilterConfigError(f"unknown option '{name}.{key}' (known: {', '.join(sorted(known))})")
+        if value is not None and not isinstance(value, known[key]):
+            raise FilterConfigError(f"option '{name}.{key}' has the wrong type: {value!r}")
+
+
+def _segmentation_table(name: str, options: Mapping[str, Any]) -> dict[str, str]:
+    """The `segmentation` option ({lang: whitespace|chars}), checked; defaults when absent."""
+    table = dict(options.get("segmentation") or DEFAULT_SEGMENTATION)
+    for lang, value in table.items():
+        if value not in SEGMENTATIONS:
+            raise FilterConfigError(f"option '{name}.segmentation.{lang}' must be one of "
+                                    f"{', '.join(SEGMENTATIONS)}, got {value!r}")
+    return table

@@ -47,7 +47,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from filters.base import Batch, DocumentFilter, FilterConfigError, Scores, TextModifier
-from filters.options import check_options, segmentation_table
 from filters.registry import register
 from pipeline.text import segmentation_for, words
 
@@ -117,14 +116,12 @@ class C4LineFilter(TextModifier):
     class Thresholds:
         max_chars_removed_ratio: float | None = None   # C4 has no such rule: set to drop gutted pages
 
-    OPTIONS = {"segmentation": dict, "min_words_per_line": int, "max_word_length": int,
-               "remove_citations": bool, "filter_no_terminal_punct": bool, "filter_javascript": bool,
-               "filter_policy": bool}
+    OPTIONS = {"min_words_per_line": int, "max_word_length": int, "remove_citations": bool,
+               "filter_no_terminal_punct": bool, "filter_javascript": bool, "filter_policy": bool}
+    uses_segmentation = True
 
     def __init__(self, options=None):
         super().__init__(options)
-        check_options(self.name, self.options, self.OPTIONS)
-        self.segmentation = segmentation_table(self.name, self.options)
         get = self.options.get
         self.min_words = get("min_words_per_line", 3) or 0          # null: off
         self.max_word_length = get("max_word_length", 1000)         # null: off
@@ -201,10 +198,7 @@ class C4Filter(DocumentFilter):
         min_sentences: int | None = 5           # "discarded any page with fewer than 5 sentences"
         min_words: int | None = None            # not in C4 or datatrove: off (words as in c4_lines_v1)
 
-    def __init__(self, options=None):
-        super().__init__(options)
-        check_options(self.name, self.options, {"segmentation": dict})
-        self.segmentation = segmentation_table(self.name, self.options)
+    uses_segmentation = True
 
     def score(self, batch: Batch) -> Scores:
         rows = np.zeros((len(batch), 4), dtype=np.float64)

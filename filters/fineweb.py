@@ -36,7 +36,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from filters.base import Batch, DocumentFilter, FilterConfigError, Scores
-from filters.options import check_options, segmentation_table
 from filters.registry import register
 from pipeline.text import lines, segmentation_for, tokens
 
@@ -71,10 +70,11 @@ class FineWebQualityFilter(DocumentFilter):
         max_dup_line_char_ratio: float | None = 0.01   # characters in duplicated lines
         max_newline_token_ratio: float | None = 0.3    # newlines per token: list-like pages
 
+    OPTIONS = {"short_line_length": int}
+    uses_segmentation = True
+
     def __init__(self, options=None):
         super().__init__(options)
-        check_options(self.name, self.options, {"segmentation": dict, "short_line_length": int})
-        self.segmentation = segmentation_table(self.name, self.options)
         self.short_line_length = self.options.get("short_line_length", 30)
         if self.short_line_length is None or self.short_line_length < 0:
             raise FilterConfigError(f"{self.name}: short_line_length must be an integer >= 0")

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from filters.base import Batch, DocumentFilter, FilterConfigError, Scores
-from filters.options import check_options, segmentation_table
 from filters.registry import register
 from pipeline.text import lines, segmentation_for, tokens
 
@@ -79,12 +78,13 @@ class GopherQualityFilter(DocumentFilter):
         min_alpha_words_ratio: float | None = 0.8
         min_stop_words: int | None = 2
 
+    OPTIONS = {"stop_words": dict}
+    uses_segmentation = True
+
     def __init__(self, options=None):
         """options: `segmentation` {lang: whitespace|chars}; `stop_words` {lang: [words]} replaces
         or adds a language's list (an empty list disables the rule for it)."""
         super().__init__(options)
-        check_options(self.name, self.options, {"segmentation": dict, "stop_words": dict})
-        self.segmentation = segmentation_table(self.name, self.options)
         extra = self.options.get("stop_words") or {}
         if not all(isinstance(v, (list, tuple)) for v in extra.values()):
             raise FilterConfigError(f"option '{self.name}.stop_words' must map languages to lists of words")

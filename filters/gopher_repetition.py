@@ -30,7 +30,6 @@ from itertools import accumulate, compress
 import numpy as np
 
 from filters.base import Batch, DocumentFilter, FilterConfigError, Scores, TextModifier
-from filters.options import check_options, segmentation_table
 from filters.registry import register
 from pipeline.text import lines, segmentation_for, tokens, words
 
@@ -130,10 +129,7 @@ class GopherRepetitionFilter(DocumentFilter):
         max_dup_9gram_char_frac: float | None = 0.11
         max_dup_10gram_char_frac: float | None = 0.10
 
-    def __init__(self, options=None):
-        super().__init__(options)
-        check_options(self.name, self.options, {"segmentation": dict})
-        self.segmentation = segmentation_table(self.name, self.options)
+    uses_segmentation = True
 
     def score(self, batch: Batch) -> Scores:
         rows = [self._score(text or "", lang) for text, lang in zip(batch.texts, batch.langs)]
@@ -173,11 +169,11 @@ class Llama3DupNgramLines(TextModifier):
     class Thresholds:
         max_chars_removed_ratio: float | None = None   # set to drop documents mostly removed
 
+    OPTIONS = {"n": int, "min_line_words": int, "max_line_dup_ngram_coverage": (int, float)}
+    uses_segmentation = True
+
     def __init__(self, options=None):
         super().__init__(options)
-        check_options(self.name, self.options, {"segmentation": dict, "n": int, "min_line_words": int,
-                                                "max_line_dup_ngram_coverage": (int, float)})
-        self.segmentation = segmentation_table(self.name, self.options)
         self.n = int(self.options.get("n", 3))
         self.min_line_words = int(self.options.get("min_line_words", 5))
         self.max_coverage = float(self.options.get("max_line_dup_ngram_coverage", 0.5))

@@ -17,7 +17,6 @@ import numpy as np
 from filters.base import Batch, DocumentFilter, FilterConfigError, Scores
 from filters.blocklists import (NOT_BLOCKED, blocked_category, host_of_url, iter_blocklist_domains,
                                 load_blocklist, load_blocklist_codes, normalize_host)
-from filters.options import check_options, segmentation_table
 from filters.registry import register
 from filters.wordlists import compiled_matcher, count_matches
 from pipeline.text import segmentation_for, words
@@ -36,7 +35,7 @@ class NsfwDomainsFilter(DocumentFilter):
     """
     name = "nsfw_domains_v1"
     prefix = "nsfw_domains"
-    OPTIONS = {"blocklists": list, "categories": list, "list_category": str, "segmentation": dict}
+    OPTIONS = {"blocklists": list, "categories": list, "list_category": str}
 
     @dataclass(frozen=True)
     class Thresholds:
@@ -44,7 +43,6 @@ class NsfwDomainsFilter(DocumentFilter):
 
     def __init__(self, options: Mapping[str, Any] | None = None):
         super().__init__(options)
-        check_options(self.name, self.options, self.OPTIONS)
         self.paths = tuple(str(p) for p in self.options.get("blocklists") or ())
         self.categories = tuple(self.options.get("categories") or ("adult",))
         self.list_category = self.options.get("list_category") or "adult"
@@ -86,8 +84,8 @@ class NsfwWordsFilter(DocumentFilter):
     """
     name = "nsfw_words_v1"
     prefix = "nsfw_words"
-    OPTIONS = {"wordlists": dict, "default_lists": bool, "min_spaceless_entry_chars": int,
-               "segmentation": dict}
+    OPTIONS = {"wordlists": dict, "default_lists": bool, "min_spaceless_entry_chars": int}
+    uses_segmentation = True
 
     @dataclass(frozen=True)
     class Thresholds:
@@ -96,14 +94,12 @@ class NsfwWordsFilter(DocumentFilter):
 
     def __init__(self, options: Mapping[str, Any] | None = None):
         super().__init__(options)
-        check_options(self.name, self.options, self.OPTIONS)
         self.wordlists = {str(k): str(v) for k, v in (self.options.get("wordlists") or {}).items()}
         for lang, path in self.wordlists.items():
             if not Path(path).is_file():
                 raise FilterConfigError(f"option '{self.name}.wordlists.{lang}': no such file {path}")
         self.default_lists = bool(self.options.get("default_lists", False))
         self.min_chars = int(self.options.get("min_spaceless_entry_chars") or 1)
-        self.segmentation = segmentation_table(self.name, self.options)
 
     def matcher(self, lang: str | None):
         lang = lang or "default"

@@ -30,7 +30,6 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from filters.base import Batch, FilterConfigError, TextModifier
-from filters.options import check_options
 from filters.registry import register
 
 PLACEHOLDERS = {"email": "<EMAIL>", "ip": "<IP_ADDRESS>", "phone": "<PHONE>", "card": "<CARD_NUMBER>"}
@@ -180,8 +179,7 @@ class PiiRedactor(TextModifier):
     """
     name = "pii_v1"
     prefix = "pii"
-    OPTIONS = {"placeholders": dict, "types": list, "redact_non_global_ips": bool, "keep_ips": list,
-               "segmentation": dict}
+    OPTIONS = {"placeholders": dict, "types": list, "redact_non_global_ips": bool, "keep_ips": list}
 
     @dataclass(frozen=True)
     class Thresholds:
@@ -189,7 +187,6 @@ class PiiRedactor(TextModifier):
 
     def __init__(self, options: Mapping[str, Any] | None = None):
         super().__init__(options)
-        check_options(self.name, self.options, self.OPTIONS)
         self.placeholders = {**PLACEHOLDERS, **_known(self.name, "placeholders",
                                                        self.options.get("placeholders") or {})}
         self.types = set(_known(self.name, "types", dict.fromkeys(self.options.get("types") or PII_TYPES)))

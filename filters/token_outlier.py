@@ -64,12 +64,13 @@ class TokenOutlierFilter(DocumentFilter):
         # options.drop_top_percent, which adapts to the corpus.
         max_kl: float | None = None
 
+    OPTIONS = {"buckets": int, "reference": (str, Path), "distribution": object,
+               "drop_top_percent": (int, float), "min_tokens": int}
+
     def __init__(self, options=None):
         super().__init__(options)
-        unknown = set(self.options) - {"segmentation", "buckets", "reference", "distribution",
-                                       "drop_top_percent", "min_tokens"}
-        if unknown:
-            raise FilterConfigError(f"token_outlier_v1: unknown option(s) {', '.join(sorted(unknown))}")
+        # The raw table, not the base class's (defaults filled in): the job builds the corpus
+        # histogram from the job's table as given, and both must bucket tokens alike.
         self.segmentation = self.options.get("segmentation", {})
         self.min_tokens = int(self.options.get("min_tokens", 20))
         distribution = self.options.get("distribution")

@@ -55,3 +55,32 @@ def test_first_failing_rule_wins_and_nan_never_fails():
 def test_bad_thresholds_name_the_key(overrides, message):
     with pytest.raises(FilterConfigError, match=message):
         ThresholdTable(LengthFilter.Thresholds, overrides)
+
+
+class WordCountFilter(DocumentFilter):
+    """Declares its options and segmentation only; the base class checks and builds them."""
+    name = "word_count_test_v1"
+    prefix = "word_count"
+    OPTIONS = {"min_chars": int}
+    uses_segmentation = True
+
+    def score(self, batch):
+        return {}
+
+
+def test_base_class_checks_declared_options():
+    assert "__init__" not in vars(WordCountFilter)
+    WordCountFilter({"min_chars": 3, "segmentation": {"default": "whitespace"}})
+    with pytest.raises(FilterConfigError, match=r"unknown option 'word_count_test_v1.max_chars' "
+                                                r"\(known: min_chars, segmentation\)"):
+        WordCountFilter({"max_chars": 3})
+    with pytest.raises(FilterConfigError, match="option 'word_count_test_v1.min_chars' has the wrong type"):
+        WordCountFilter({"min_chars": "3"})
+
+
+def test_base_class_builds_the_segmentation_table_when_declared():
+    assert WordCountFilter().segmentation["zh"] == "chars"          # defaults when the job gives none
+    assert WordCountFilter({"segmentation": {"default": "chars"}}).segmentation == {"default": "chars"}
+    with pytest.raises(FilterConfigError, match="word_count_test_v1.segmentation.zh"):
+        WordCountFilter({"segmentation": {"zh": "jieba"}})
+    assert not hasattr(LengthFilter({"segmentation": {"zh": "jieba"}}), "segmentation")  # not declared
