@@ -27,22 +27,29 @@ of 2,000) and is vectorised where it matters: cost is linear in the corpus.
 """
 from __future__ import annotations
 
+import argparse
 import glob
 import gzip
 import json
 import re
+import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))          # the repository's packages, ahead of bench/ (bench/filters.py is not `filters`)
 
-from dedup.minhash import batch_shingle_hashes, jaccard
-from pipeline.schema import DOCUMENT_FIELDS
-from pipeline.text import spaceless_ratio, words
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+from dedup.minhash import batch_shingle_hashes, jaccard  # noqa: E402
+from pipeline.schema import DOCUMENT_FIELDS  # noqa: E402
+from pipeline.text import spaceless_ratio, words  # noqa: E402
 
 DOC_SCHEMA = pa.schema(DOCUMENT_FIELDS)
 TRUTH_SCHEMA = pa.schema([
@@ -314,17 +321,20 @@ def write_corpus(out: Path, paragraphs: list[str], spec: CorpusSpec,
             **writer.stats}
 
 
-if __name__ == "__main__":          # a look at a small corpus
-    import sys
-    import tempfile
-    import time
-
-    ROOT = Path(__file__).resolve().parents[1]
-    data = ROOT.parent / "shared" / "data"
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+def main(argv: list[str] | None = None) -> None:
+    """A look at a small corpus: its summary, then the Jaccard similarities of each role."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("docs", nargs="?", type=int, default=20_000, help="documents (default: 20000)")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
+                        help="the shared data directory (default: ../shared/data beside the repository)")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        stats = write_corpus(Path(tmp), load_paragraphs(data), CorpusSpec(count), print)
+        stats = write_corpus(Path(tmp), load_paragraphs(args.data), CorpusSpec(args.docs), print)
         print(json.dumps({**stats, "seconds": round(time.perf_counter() - start, 2)}))
         truth = pq.read_table(Path(tmp) / "truth").to_pandas()
         print(truth.groupby("role")["jaccard"].describe())
+
+
+if __name__ == "__main__":
+    main()

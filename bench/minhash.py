@@ -74,9 +74,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))          # the repository's packages, ahead of bench/ (bench/filters.py is not `filters`)
+if str(BENCH) not in sys.path:         # python -P (PYTHONSAFEPATH) leaves the script's folder off
+    sys.path.insert(1, str(BENCH))
 
 import numpy as np  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402

@@ -44,26 +44,23 @@ per-size counts, duplicate checks and corpus figures beside them.
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
 import os
+import re
+import shutil
+import subprocess
 import sys
-
-# bench/tokenizer_speed.py would shadow the stdlib's `tokenize`: this folder goes after the standard library.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))          # the repository's packages, ahead of bench/ (bench/filters.py is not `filters`)
+if str(BENCH) not in sys.path:         # python -P (PYTHONSAFEPATH) leaves the script's folder off
+    sys.path.insert(1, str(BENCH))
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402

@@ -44,14 +44,6 @@ lang, article_words) and corpus.json (the summary this script prints).
 """
 from __future__ import annotations
 
-import os
-import sys
-
-# bench/tokenizer_speed.py would shadow the stdlib's `tokenize` (imported by dataclasses, inspect): this
-# folder goes last on sys.path, after the standard library.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
-
 import argparse
 import gzip
 import html
@@ -61,6 +53,7 @@ import math
 import multiprocessing
 import random
 import re
+import sys
 import time
 import uuid
 import zlib
@@ -74,8 +67,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))          # the repository's packages, ahead of bench/ (bench/filters.py is not `filters`)
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 BENCHMARK = Path("html") / "scrapinghub-article-extraction-benchmark"

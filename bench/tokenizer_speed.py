@@ -23,28 +23,15 @@ Last line: one JSON object.
 """
 from __future__ import annotations
 
+import argparse
+import gzip
+import json
 import os
+import shutil
 import sys
-
-# This file shares its name with the stdlib `tokenize` (which pandas, inspect and linecache import):
-# take its folder off sys.path before anything imports it. Any other script of bench/ has this
-# folder first on sys.path too; there the stdlib's `import tokenize` lands here, so hand over the
-# real module (the importer receives what sys.modules holds once this file has run).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-if __name__ == "tokenize":
-    del sys.modules["tokenize"]
-    import tokenize as _stdlib_tokenize  # noqa: E402
-
-    sys.modules["tokenize"] = _stdlib_tokenize
-
-import argparse  # noqa: E402
-import gzip  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
