@@ -10,7 +10,7 @@ from classifiers.model_files import SIDECAR, load_model, save_model, train_model
 from classifiers.normalize import NORMALIZATION_VERSION
 from classifiers.metrics import classification_metrics
 from classifiers.sklearn_backend import refuse_pickle
-from jobs.train_classifier import stratified_split
+from classifiers.training import stratified_split
 from pipeline.config import ConfigError
 from tests.classifiers.data import multiclass_dataset, quality_dataset
 

@@ -7,7 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from classifiers.model_files import load_model
-from jobs.train_classifier import main, min_examples_per_label, stratified_split
+from classifiers.training import min_examples_per_label, stratified_split
+from jobs.train_classifier import main
 from tests.classifiers.data import multiclass_dataset, quality_dataset
 
 SMALL_FT = ["--dim", "16", "--bucket", "50000"]

@@ -7,9 +7,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.train_tokenizer import main, parse_lang_weights, sample_rates
+from jobs.train_tokenizer import main
 from pipeline.config import ConfigError
 from pipeline.tokens.tokenizer import load_tokenizer
+from pipeline.tokens.training import parse_lang_weights, sample_rates
 from tests.tokenize.test_tokenizer import PAGES
 
 
