@@ -6,7 +6,7 @@
   sample of the crawl output, as many as positives (balanced) unless told otherwise;
 - teacher -> student: an annotation file holding text and a teacher's score (an LLM judge, as
   FineWeb-Edu's Llama-3-70B annotations, or the bundled trainer's perplexity, see
-  classifiers/perplexity_teacher.py); scores become hq/lq by a threshold or a top percent, and
+  jobs/perplexity_teacher.py); scores become hq/lq by a threshold or a top percent, and
   the scores travel along so the student's ranking can be compared with the teacher's.
 
 Files are Parquet or JSONL (.jsonl/.json/.ndjson, optionally .gz), or directories of Parquet

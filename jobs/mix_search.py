@@ -18,6 +18,8 @@ Steps (Liu et al. 2024, "RegMix"):
 Writes <out>/search.json (every mixture with its losses, the fit, the rank correlation, the chosen
 mixture), <out>/regression.json (the fitted regression as numbers) and <out>/mix.yaml (the chosen weights,
 `weights:` in --data order, plus `mix:` keyed by component name). Proxy runs go to <out>/runs/NNN/.
+The command and the trainer proxy only: sampling, the fit and the choice are pipeline/mix/search.py,
+the held-out loss trainer/evaluate.py.
 """
 from __future__ import annotations
 
@@ -31,100 +33,27 @@ from typing import Callable
 import numpy as np
 
 from pipeline.cli import EXIT_USAGE, tool_parser
+from pipeline.mix.search import prior_from_manifests, regression_record, search
 
-
-def sample_mixtures(prior: np.ndarray, n: int, concentration: float, rng: np.random.Generator) -> np.ndarray:
-    """n mixtures from a Dirichlet whose mean is the prior (higher concentration = closer to it)."""
-    alpha = np.maximum(prior / prior.sum() * concentration, 1e-3)
-    return rng.dirichlet(alpha, size=n)
-
-
-def fit_regression(x: np.ndarray, y: np.ndarray, alpha: float = 1e-4):
-    from sklearn.linear_model import Ridge
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import PolynomialFeatures
-
-    return make_pipeline(PolynomialFeatures(degree=2), Ridge(alpha=alpha)).fit(x, y)
-
-
-def regression_record(model, names: list[str]) -> dict:
-    """The fitted regression as plain numbers (no pickle: loading one would execute code)."""
-    poly, ridge = model.steps[0][1], model.steps[-1][1]
-    return {"model": f"ridge (alpha {ridge.alpha}) on degree-{poly.degree} polynomial features of the weights",
-            "features": [str(f) for f in poly.get_feature_names_out(names)],
-            "coef": [float(c) for c in ridge.coef_], "intercept": float(ridge.intercept_)}
-
-
-def objective(losses: np.ndarray, kind: str) -> np.ndarray:
-    """losses: (mixtures, valid sets) -> one value per mixture."""
-    return losses.max(axis=1) if kind == "worst" else losses.mean(axis=1)
-
-
-def search(measure: Callable[[np.ndarray], list[float]], prior: np.ndarray, *, k: int, holdout: int,
-           concentration: float = 4.0, kind: str = "mean", simulate: int = 100_000, top: int = 100,
-           seed: int = 0) -> dict:
-    """measure(weights) -> held-out losses (one per valid set). Returns the search record."""
-    from scipy.stats import spearmanr
-
-    rng = np.random.default_rng(seed)
-    mixtures = sample_mixtures(prior, k + holdout, concentration, rng)
-    losses = np.array([measure(w) for w in mixtures], dtype=float)
-    target = objective(losses, kind)
-    model = fit_regression(mixtures[:k], target[:k])
-    record = {"prior": prior.tolist(), "objective": kind, "mixtures": mixtures.tolist(), "losses": losses.tolist(),
-              "objective_values": target.tolist(), "train_r2": float(model.score(mixtures[:k], target[:k]))}
-    if holdout >= 2:
-        predicted = model.predict(mixtures[k:])
-        rho = spearmanr(predicted, target[k:]).statistic
-        record["holdout"] = {"predicted": predicted.tolist(), "measured": target[k:].tolist(),
-                             "spearman": None if np.isnan(rho) else float(rho)}
-    candidates = rng.dirichlet(np.ones(len(prior)), size=simulate)   # the whole simplex, as RegMix
-    scores = model.predict(candidates)
-    best = candidates[np.argsort(scores)[:top]].mean(axis=0)
-    record["chosen"] = (best / best.sum()).tolist()
-    record["chosen_predicted"] = float(model.predict(best[None, :])[0])
-    record["_model"] = model
-    return record
-
-
-# --- the real proxy: the bundled trainer ---------------------------------------------------------------
 
 def trainer_measure(data: list[str], valid: list[str], conf: str, steps: int, runs_dir: str,
                     extra: list[str]) -> Callable[[np.ndarray], list[float]]:
+    """The real proxy: train the bundled trainer (python -m trainer.train) on one mixture, then the held-out
+    loss of its final checkpoint on each --valid directory (trainer/evaluate.py)."""
     counter = iter(range(10 ** 6))
 
     def measure(weights: np.ndarray) -> list[float]:
+        from trainer.evaluate import run_heldout_losses
+
         out = os.path.join(runs_dir, f"{next(counter):03d}")
         cmd = [sys.executable, "-m", "trainer.train", "--conf", conf, "--data", *data,
                "--weights", *[f"{w:.6f}" for w in weights], "--out", out, "--steps", str(steps), *extra]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"proxy run {out} failed ({done.returncode}): {done.stderr.strip()[-800:]}")
-        return evaluate_checkpoint(out, valid)
+        return run_heldout_losses(out, valid)
 
     return measure
-
-
-def evaluate_checkpoint(run_dir: str, valid: list[str]) -> list[float]:
-    """The final checkpoint of a trainer run, evaluated on each held-out shard directory."""
-    import torch
-
-    from trainer.checkpoint import CHECKPOINT, load_checkpoint
-    from trainer.config import load_trainer_config
-    from trainer.data import PackedDataset
-    from trainer.model import Transformer
-    from trainer.train import evaluate
-
-    config = load_trainer_config(os.path.join(run_dir, "config.yaml"), [])
-    model = Transformer(config.model)
-    model.load_state_dict(load_checkpoint(os.path.join(run_dir, CHECKPOINT))["model"])
-    losses = []
-    for directory in valid:
-        ds = PackedDataset(directory, config.train.seq_len)
-        eos = ds.reader.eos_id if getattr(config.train, "doc_mask", False) else None
-        losses.append(float(evaluate(model, ds, config, lambda: torch.autocast("cpu", enabled=False), eos, 0, 1,
-                                     torch.device("cpu"))))
-    return losses
 
 
 def _named(items: list[str], flag: str) -> tuple[list[str], list[str]]:
@@ -138,14 +67,6 @@ def _named(items: list[str], flag: str) -> tuple[list[str], list[str]]:
     if len(set(names)) != len(names):
         raise ValueError(f"{flag}: names must be distinct, got {names}")
     return names, paths
-
-
-def prior_from_manifests(paths: list[str]) -> np.ndarray:
-    tokens = []
-    for p in paths:
-        with open(os.path.join(p, "manifest.json"), encoding="utf-8") as f:
-            tokens.append(float(json.load(f)["num_tokens"]))
-    return np.array(tokens) / sum(tokens)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,5 +2,6 @@
 
 model.py (architecture, parameter and FLOP counts) · loss.py (chunked cross-entropy) · data.py
 (packing, resumable sampler, mixing, prefetch) · train.py (the CLI and loop) · checkpoint.py ·
-export.py (Hugging Face Llama checkpoint) · config.py (conf/train/*.yaml).
+evaluate.py (load a checkpoint; per-document and held-out loss) · export.py (Hugging Face Llama
+checkpoint) · config.py (conf/train/*.yaml).
 """

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from classifiers.perplexity_teacher import main as teacher_main  # noqa: E402
+from jobs.perplexity_teacher import main as teacher_main  # noqa: E402
 from jobs.train_classifier import main as train_main  # noqa: E402
 from pipeline.tokens.shards import dtype_for_vocab, write_manifest, write_shard  # noqa: E402
 from pipeline.tokens.tokenizer import train_bpe  # noqa: E402

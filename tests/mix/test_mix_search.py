@@ -1,9 +1,12 @@
-import json
 """RegMix-style search on a synthetic proxy: it must recover a planted best mixture."""
+import json
+
 import numpy as np
 import pytest
 
-from jobs.mix_search import fit_regression, main as search_main, objective, regression_record, sample_mixtures, search
+from jobs.mix_search import main as search_main
+from pipeline.mix.search import (fit_regression, objective, prior_from_manifests, regression_record, sample_mixtures,
+                                 search)
 
 PLANTED = np.array([0.5, 0.3, 0.2])
 
@@ -35,6 +38,13 @@ def test_worst_objective_and_dirichlet_mean():
     assert draws.mean(axis=0) == pytest.approx([0.7, 0.2, 0.1], abs=0.01)
 
 
+def test_prior_is_the_token_proportions_of_the_manifests(tmp_path):
+    for name, tokens in (("a", 300), ("b", 100)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text(json.dumps({"num_tokens": tokens}))
+    assert prior_from_manifests([str(tmp_path / "a"), str(tmp_path / "b")]).tolist() == [0.75, 0.25]
+
+
 def test_cli_rejects_missing_shards(tmp_path, capsys):
     assert search_main(["--data", f"a={tmp_path}", "--valid", f"v={tmp_path}"]) == 2
     assert "manifest.json" in capsys.readouterr().err
@@ -58,3 +68,27 @@ def test_regression_is_saved_as_numbers_that_reproduce_its_predictions():
 
     predicted = record["intercept"] + sum(c * feature(f) for c, f in zip(record["coef"], record["features"]))
     assert np.allclose(predicted, model.predict(x))
+
+
+@pytest.mark.slow
+def test_cli_trains_proxies_with_the_trainer_and_writes_the_choice(tmp_path, capsys):
+    pytest.importorskip("torch")
+    import yaml
+
+    from tests.trainer.corpus import english_documents, write_text_shards
+    from trainer.evaluate import run_heldout_losses
+
+    for name, seed in (("a", 0), ("b", 1), ("valid", 2)):
+        write_text_shards(tmp_path / name, english_documents(20, seed=seed), num_shards=1)
+    out = tmp_path / "search"
+    assert search_main(["--data", f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}", "--valid", f"v={tmp_path / 'valid'}",
+                        "--k", "2", "--holdout", "0", "--steps", "2", "--simulate", "50", "--top", "5",
+                        "--out", str(out)]) == 0
+    record = json.loads((out / "search.json").read_text())
+    assert record["components"] == ["a", "b"] and record["valid"] == ["v"] and len(record["losses"]) == 2
+    # each proxy's loss is its final checkpoint evaluated on --valid
+    assert record["losses"][1] == [run_heldout_losses(out / "runs" / "001", [str(tmp_path / "valid")])[0]]
+    assert 0 < record["losses"][0][0] < np.log(320) + 1
+    mix = yaml.safe_load((out / "mix.yaml").read_text())
+    assert sum(mix["weights"]) == pytest.approx(1.0, abs=1e-5) and list(mix["mix"]) == ["a", "b"]
+    assert "chosen mixture: a " in capsys.readouterr().out

@@ -1,6 +1,6 @@
 """A perplexity teacher: score texts with a model trained by the bundled trainer, for distillation.
 
-    python -m classifiers.perplexity_teacher --checkpoint out/ref_lm/checkpoint.pt \\
+    python -m jobs.perplexity_teacher --checkpoint out/ref_lm/checkpoint.pt \\
         --tokenizer conf/tokenizer/demo --input sample.parquet --output scores.parquet
     python -m jobs.train_classifier --teacher-scores scores.parquet --teacher-top-percent 30 --output models/ppl
 
@@ -11,64 +11,21 @@ student that can score the whole crawl at Spark speed (this scorer is one torch 
 per document: fine for a sample, too slow for a corpus).
 
 The output holds `text` and `score` = minus the mean negative log-likelihood per token (nats) of
-the document's first --max-tokens tokens followed by EOS: higher is more reference-like. Texts
-that tokenise to nothing are skipped and counted. No pyspark here.
+the document's first --max-tokens tokens followed by EOS (trainer/evaluate.py's document_losses):
+higher is more reference-like. Texts that tokenise to nothing are skipped and counted. No pyspark here.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
-import numpy as np
-
 from classifiers.training_data import iter_batches
-from pipeline.cli import run_main
+from pipeline.cli import run_main, tool_parser
 from pipeline.config import ConfigError
 
 
-def load_teacher(checkpoint: str):
-    """(model in eval mode, ModelConfig) from a trainer checkpoint."""
-    from trainer.checkpoint import load_checkpoint
-    from trainer.model import ModelConfig, Transformer
-
-    try:
-        state = load_checkpoint(checkpoint)
-    except (OSError, RuntimeError) as err:
-        raise ConfigError(f"{checkpoint}: not a readable trainer checkpoint ({str(err).splitlines()[0][:200]})") from err
-    config = ModelConfig(**state["config"]["model"])
-    model = Transformer(config)
-    model.load_state_dict(state["model"])
-    return model.eval(), config
-
-
-def document_scores(model, config, tokenizer, texts: list[str], max_tokens: int) -> list[float | None]:
-    """-mean NLL per token of each text (None for a text with no tokens)."""
-    import torch
-
-    if tokenizer.vocab_size > config.vocab_size:
-        raise ConfigError(f"the tokenizer has {tokenizer.vocab_size} ids but the model only {config.vocab_size}")
-    limit = min(max_tokens, config.max_seq_len)
-    scores: list[float | None] = []
-    with torch.no_grad():
-        for ids in tokenizer.encode_batch(texts):
-            if len(ids) == 0:
-                scores.append(None)
-                continue
-            ids = np.append(ids[:limit], tokenizer.eos_id).astype(np.int64)
-            if tokenizer.bos_id is not None:
-                ids = np.insert(ids, 0, tokenizer.bos_id)
-            tokens = torch.from_numpy(ids)[None]
-            loss = model(tokens[:, :-1], tokens[:, 1:])
-            scores.append(-float(loss))
-    return scores
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m classifiers.perplexity_teacher",
-                                     description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = tool_parser("perplexity_teacher", __doc__)
     parser.add_argument("--checkpoint", required=True, help="checkpoint.pt written by python -m trainer.train")
     parser.add_argument("--tokenizer", required=True, help="the tokenizer the model's shards were made with")
     parser.add_argument("--input", nargs="+", required=True, help="Parquet / JSONL[.gz] files or Parquet directories")
@@ -82,11 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         import pyarrow.parquet as pq
 
         from pipeline.tokens.tokenizer import load_tokenizer
+        from trainer.evaluate import document_losses, load_model
 
         args = parser.parse_args(argv)
         if args.max_tokens < 1:
             raise ConfigError(f"--max-tokens must be >= 1, got {args.max_tokens}")
-        model, config = load_teacher(args.checkpoint)
+        model, _ = load_model(args.checkpoint)
         tokenizer = load_tokenizer(args.tokenizer)
         texts, scores, skipped, started = [], [], 0, time.monotonic()
         for path in args.input:
@@ -95,12 +53,12 @@ def main(argv: list[str] | None = None) -> int:
                 skipped += batch.num_rows - len(chunk)
                 for i in range(0, len(chunk), args.batch):
                     part = chunk[i:i + args.batch]
-                    for text, score in zip(part, document_scores(model, config, tokenizer, part, args.max_tokens)):
-                        if score is None:
+                    for text, loss in zip(part, document_losses(model, tokenizer, part, args.max_tokens)):
+                        if loss is None:
                             skipped += 1
                         else:
                             texts.append(text)
-                            scores.append(score)
+                            scores.append(-loss)
                 print(f"[perplexity_teacher] {len(texts)} scored", flush=True)
         pq.write_table(pa.table({"text": pa.array(texts, pa.string()), "score": pa.array(scores, pa.float64())}),
                        args.output)
