@@ -17,7 +17,7 @@ Timed:
   `model.predict(texts, k=-1, threshold=0.0)` on batches of --batch texts (newlines replaced by
   spaces, which fastText's predict requires), texts already in memory: documents / seconds is
   `bare_docs_per_s` (one core);
-- ours: jobs.classify.run_classify on a local[--cores] session (warmed by an untimed run on 256
+- ours: pipeline.stage_spark.execute("classify") on a local[--cores] session (warmed by an untimed run on 256
   documents: JVM, Python workers, their model cache; best of --repeats runs), reading the Parquet,
   normalising (classifiers/normalize.py), scoring with the worker-cached model, thresholding
   with {min_score: 0.5} and writing kept and rejected Parquet plus stats.json: documents /
@@ -101,7 +101,7 @@ def normalize_rate(texts: list[str], batch: int) -> float:
 def job(model_dir: Path, tmp: Path, cores: int, batch: int, n: int, repeats: int) -> tuple[float, dict]:
     """Best docs/s/core of `repeats` timed runs, after an untimed warm-up run on 256 documents that
     starts the JVM, the Python workers and their model cache (bench/tokenizer_speed.py does the same)."""
-    from jobs.classify import run_classify
+    from pipeline.stage_spark import execute
     from pipeline.config import SparkConfig, load_config
     from pipeline.spark import build_session
 
@@ -113,7 +113,7 @@ def job(model_dir: Path, tmp: Path, cores: int, batch: int, n: int, repeats: int
         config = load_config(None, [f"output={out}", f"classify.models={{quality: {model_dir}}}",
                                     "classify.thresholds={quality: {default: {min_score: 0.5}}}"])
         start = time.perf_counter()
-        stats = run_classify(spark, config, [str(docs)])
+        stats = execute(spark, config, "classify", [str(docs)])
         return time.perf_counter() - start, stats
 
     run(tmp / "warmup", tmp / "out-warmup")

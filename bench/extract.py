@@ -66,12 +66,12 @@ def bare_loop(paths: list[str], extractor: str) -> tuple[int, float]:
 
 
 def job(spark, corpus: str, output: str, extractor: str) -> tuple[int, float]:
-    from jobs.extract import run_extract
+    from pipeline.stage_spark import execute
     from pipeline.config import load_config
 
     config = load_config(None, [f"input=['{corpus}']", f"output={output}", f"extract.extractor={extractor}"])
     started = time.perf_counter()
-    stats = run_extract(spark, config)
+    stats = execute(spark, config, "extract")
     return stats["kept"] + stats["rejected_by_reason"].get("extract_empty", 0), time.perf_counter() - started
 
 

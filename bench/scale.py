@@ -58,7 +58,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))          # the repository's packages, ahead of bench/ (bench/filters.py is not `filters`)
+sys.path.insert(0, str(ROOT))          # the repository's packages, ahead of bench/ (no bench script is named like a package)
 if str(BENCH) not in sys.path:         # python -P (PYTHONSAFEPATH) leaves the script's folder off
     sys.path.insert(1, str(BENCH))
 
@@ -67,9 +67,10 @@ import pyarrow.compute as pc  # noqa: E402
 import pyarrow.dataset as ds  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
+from pipeline.stages import STAGES as TABLE  # noqa: E402
 from scale_corpus import add_corpus_arguments, generate, load_material  # noqa: E402
 
-STAGES = ("extract", "filter", "dedup", "classify", "tokenize")
+STAGES = tuple(stage.name for stage in TABLE if stage.resumable)   # the stages with a stats file
 MODELS = {"quality": "samples/classifier/quality.jsonl.gz", "domain": "samples/classifier/domain.jsonl.gz"}
 DEFAULT_CONF = ROOT / "conf" / "default.yaml"
 GROWTH_SLACK = 1.125          # time may grow 12.5% faster than the corpus (18 for 16x)

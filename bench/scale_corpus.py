@@ -67,7 +67,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))          # the repository's packages, ahead of bench/ (bench/filters.py is not `filters`)
+sys.path.insert(0, str(ROOT))          # the repository's packages, ahead of bench/ (no bench script is named like a package)
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 BENCHMARK = Path("html") / "scrapinghub-article-extraction-benchmark"

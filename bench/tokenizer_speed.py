@@ -12,7 +12,7 @@ use it, ours through pipeline/tokens/tokenizer (tiktoken ranks), raw through the
            1,024 per call, its Rust thread pool on --cores cores: tokens / s / cores, best of --repeats.
   encoder  pipeline.tokens.tokenizer.Tokenizer.encode_batch in this process, one thread: tokens / s
            (one core); `encoder_ratio` = encoder / raw per core.
-  job      jobs/tokens.run_tokenize on local[--cores] (session started and its Python workers
+  job      pipeline.stage_spark.execute("tokenize") on local[--cores] (session started and its Python workers
            warmed by a 64-document run before, untimed; input Parquet in row groups of 64
            documents written before, untimed): read, split, mix, tokenize, shuffle, shard, write,
            manifests. tokens / s / cores, best of --repeats (a shared machine's load varies);
@@ -147,7 +147,7 @@ def main() -> None:
 
 
 def run_job(docs: list[dict], work: Path, cores: int, repeats: int) -> dict:
-    from jobs.tokens import run_tokenize
+    from pipeline.stage_spark import execute
     from pipeline.config import SparkConfig, load_config
     from pipeline.spark import build_session
 
@@ -160,11 +160,11 @@ def run_job(docs: list[dict], work: Path, cores: int, repeats: int) -> dict:
     config = load_config(None, [f"output={work / 'out'}", f"tokenize.tokenizer={work / 'tok' / 'tokenizer.model'}",
                                 "tokenize.shard_tokens=4000000"])
     try:
-        run_tokenize(spark, config, [str(work / "warmup.parquet")])  # start the Python workers, untimed
+        execute(spark, config, "tokenize", [str(work / "warmup.parquet")])  # start the Python workers, untimed
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
-            stats = run_tokenize(spark, config, [str(work / "docs.parquet")])
+            stats = execute(spark, config, "tokenize", [str(work / "docs.parquet")])
             times.append(time.perf_counter() - start)
     finally:
         spark.stop()

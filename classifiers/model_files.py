@@ -103,6 +103,14 @@ def save_model(model: Classifier, directory: str | os.PathLike, *, training_data
     return sidecar
 
 
+def models_identity(config) -> dict:
+    """The classify stage's models as its run key sees them: each model.json (it names the
+    training data's sha256 and the files), so a retrained model reruns the stage."""
+    from pipeline.io import join, read_text
+
+    return {name: read_text(join(directory, SIDECAR)) for name, directory in config.classify.models.items()}
+
+
 def read_sidecar(directory: str | os.PathLike) -> dict:
     directory = Path(directory)
     refuse_pickle(directory)

@@ -1,60 +1,46 @@
-"""Classify: score documents with trained quality and domain classifiers, then apply thresholds.
+"""The classify stage's driver side: score documents with trained classifiers, then apply thresholds.
 
-    spark-submit jobs/classify.py --conf conf/x.yaml --output out/run1 \
-        --set 'classify.models={quality: models/quality}' \
-        --set 'classify.thresholds={quality: {default: {keep_top_percent: 30}, de: {min_score: 0.4}}}'
-
-Reads <output>/dedup (or --input Parquet documents). Every model in classify.models scores every
-document (loaded once per Python worker): `<name>__score` for a binary model, `<name>__<label>`
-per label and `<name>__label` (the most probable) for a multi-class one. Thresholds (binary models) keep documents by absolute score
-(min_score) or keep the top X% per language (keep_top_percent, from Spark's approximate
-quantiles). Writes <output>/classify/ (kept, with scores), <output>/rejected/classify/
-(drop_reason <name>_min_score) and <output>/stats/classify.json.
+Reads the previous stage's documents. Every model in classify.models scores every document
+(classifiers/scoring.py, loaded once per Python worker): `<name>__score` for a binary model,
+`<name>__<label>` per label and `<name>__label` (the most probable) for a multi-class one.
+Thresholds (binary models) keep documents by absolute score (min_score) or keep the top X% per
+language (keep_top_percent, from Spark's approximate quantiles). Writes <output>/classify/ (kept,
+with scores) and <output>/rejected/classify/ (drop_reason <name>_min_score). The command is
+jobs/classify.py.
 """
 from __future__ import annotations
 
-import sys
-import time
-
+import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from classifiers.scoring import label_column, score_batches, score_columns
-from jobs.stage_job import stage_main
-from jobs.stage_stats import outcome_stats, write_stats
 from pipeline.config import ConfigError, RunConfig
-from pipeline.io import join
-from pipeline.spark import map_batches, persist_on_disk, write_parquet
+from pipeline.spark import arrow_schema, map_batches, persist_on_disk
+from pipeline.stage_spark import commit_outcome, read_documents
 
 STAGE = "classify"
 
 
-def run_classify(spark: SparkSession, config: RunConfig, input_paths: list[str] | None = None) -> dict:
-    started = time.time()
+def run_classify(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dict:
     settings = config.classify
     if not settings.models:
         raise ConfigError("key 'classify.models': name at least one model directory, e.g. "
                           "--set 'classify.models={quality: models/quality}'")
     columns = {name: score_columns(name, directory, settings.positive_labels.get(name))
                for name, directory in settings.models.items()}
-    docs = spark.read.parquet(*(input_paths or [join(config.output, "dedup")]))
+    docs = read_documents(spark, inputs)
     print(f"[classify] scoring with {', '.join(f'{n} ({d})' for n, d in settings.models.items())}", flush=True)
     schema = _arrow_schema(docs, columns)
     scored = persist_on_disk(map_batches(docs, score_batches, schema, models=settings.models, columns=columns))
     try:
         cutoffs = _cutoffs(scored, settings.thresholds, columns)
-        decided = scored.withColumn("drop_reason", _reason(cutoffs))
-        kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
-        write_parquet(decided.where(F.col("drop_reason").isNull()).drop("drop_reason"), kept_path)
-        write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
+        outcome = commit_outcome(spark, config, STAGE, scored.withColumn("drop_reason", _reason(cutoffs)),
+                                 persist=False)
     finally:
         scored.unpersist()
-    stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), "models": settings.models,
-             "score_columns": {name: list(table) for name, table in columns.items()},
-             "min_score_by_lang": cutoffs, "seconds": round(time.time() - started, 2),
-             "outputs": {"kept": kept_path, "rejected": rejected_path}}
-    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
-    return stats
+    return {**outcome, "models": settings.models, "min_score_by_lang": cutoffs,
+            "score_columns": {name: list(table) for name, table in columns.items()}}
 
 
 def _cutoffs(scored: DataFrame, thresholds: dict, columns: dict[str, dict[str, str]]) -> dict[str, dict[str, float]]:
@@ -102,28 +88,15 @@ def _reason(cutoffs: dict[str, dict[str, float]]):
     return reason
 
 
-def _arrow_schema(frame: DataFrame, columns: dict[str, dict[str, str]]):
+def _arrow_schema(frame: DataFrame, columns: dict[str, dict[str, str]]) -> pa.Schema:
     """The input's schema plus, per model in order, its float32 scores and its label column."""
-    import pyarrow as pa
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    base = to_arrow_schema(frame.schema)
     added = []
     for name, table in columns.items():
         added += [pa.field(c, pa.float32()) for c in table]
         if label_column(name, table):
             added.append(pa.field(label_column(name, table), pa.string()))
-    clash = set(base.names) & {f.name for f in added}
+    clash = set(frame.columns) & {f.name for f in added}
     if clash:
         raise ConfigError(f"key 'classify.models': the input already has column(s) {sorted(clash)}; "
                           "rename the model or score the earlier stage's output")
-    return pa.schema(list(base) + added)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return stage_main(STAGE, __doc__, run_classify, argv,
-                      input_help="Parquet documents (default: <output>/dedup, the dedup stage's output)")
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return arrow_schema(frame, *added)

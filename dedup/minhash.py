@@ -23,12 +23,13 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.config import MINHASH_SCHEMES
 from pipeline.text import words
 
 MERSENNE_61 = (1 << 61) - 1
 EMPTY_HASH = np.uint32(0xFFFFFFFF)   # signature value of a document without shingles
 DEFAULT_NUM_PERM = 128
-SCHEMES = ("affine32", "mersenne61")
+SCHEMES = MINHASH_SCHEMES
 _SEP = "\x01"                        # joins words; never part of one (words are \w runs)
 _U64 = np.uint64
 _MASK32 = _U64(0xFFFFFFFF)

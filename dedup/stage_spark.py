@@ -1,22 +1,15 @@
-"""Dedup: URL, exact, MinHash-LSH near-duplicate, line-level and semantic deduplication.
+"""The dedup stage's driver side: URL, exact, MinHash-LSH, line-level and semantic deduplication.
 
-    spark-submit jobs/dedup.py --conf conf/default.yaml --output out/run1
-    python -m jobs.dedup --input out/run1/filter --output out/run1 --set dedup.steps=[url,exact,minhash]
-
-Reads <output>/filter (or --input Parquet documents). Steps run in the order url -> exact ->
-minhash -> lines -> semantic (dedup.steps picks a subset). Inside a duplicate group the keep
-policy chooses: highest quality score when there is one, else most recent, else smallest id
-(URL dedup puts the most recent crawl first). Writes <output>/dedup/ (kept, with
-dedup__minhash_cluster and dedup__minhash_cluster_size, dedup__lines_removed, ...),
-<output>/rejected/dedup/ (drop_reason and duplicate_of, the id of the kept document) and
-<output>/stats/dedup.json.
+Reads the previous stage's documents. Steps run in the order url -> exact -> minhash -> lines ->
+semantic (dedup.steps picks a subset). Inside a duplicate group the keep policy chooses: highest
+quality score when there is one, else most recent, else smallest id (URL dedup puts the most
+recent crawl first). Writes <output>/dedup/ (kept, with dedup__minhash_cluster and
+dedup__minhash_cluster_size, dedup__lines_removed, ...) and <output>/rejected/dedup/ (drop_reason
+and duplicate_of, the id of the kept document). Each step's Spark work is its own module here
+(exact_spark, minhash_spark, lines_spark, semantic_spark); the command is jobs/dedup.py.
 """
 from __future__ import annotations
 
-import sys
-import time
-
-import jobs  # noqa: F401  first: under `spark-submit jobs/dedup.py` it stops this file shadowing `dedup`
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
@@ -25,11 +18,10 @@ from dedup.exact_spark import duplicates_by_key, normalised_text_hash
 from dedup.keep_spark import keep_order, quality_column
 from dedup.lines_spark import LINES_REMOVED, blank, remove_frequent_lines
 from dedup.minhash_spark import minhash_clusters
-from jobs.stage_job import stage_main
-from jobs.stage_stats import outcome_stats, write_stats
 from pipeline.config import RunConfig
-from pipeline.io import InputError, join
-from pipeline.spark import persist_on_disk, write_parquet
+from pipeline.io import InputError
+from pipeline.spark import persist_on_disk
+from pipeline.stage_spark import commit_outcome, read_documents
 
 STAGE = "dedup"
 REQUIRED = ("id", "text", "lang", "url", "fetched_at")
@@ -37,9 +29,8 @@ CLUSTER, CLUSTER_SIZE = "dedup__minhash_cluster", "dedup__minhash_cluster_size"
 SEMANTIC_CLUSTER, SEMANTIC_SIMILARITY = "dedup__semantic_cluster", "dedup__semantic_similarity"
 
 
-def run_dedup(spark: SparkSession, config: RunConfig, input_paths: list[str] | None = None) -> dict:
-    started = time.time()
-    docs = spark.read.parquet(*(input_paths or [join(config.output, "filter")]))
+def run_dedup(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dict:
+    docs = read_documents(spark, inputs)
     missing = [c for c in REQUIRED if c not in docs.columns]
     if missing:
         raise InputError(f"dedup input lacks column(s) {missing}; it needs the document contract "
@@ -51,18 +42,13 @@ def run_dedup(spark: SparkSession, config: RunConfig, input_paths: list[str] | N
     held: list[DataFrame] = []      # frames persisted along the way, released at the end
     try:
         decided = _deduplicate(docs, config, quality, order, info, held)
-        kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
-        write_parquet(decided.where(F.col("drop_reason").isNull()).drop("drop_reason", "duplicate_of"), kept_path)
-        write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
+        outcome = commit_outcome(spark, config, STAGE, decided, kept_drops=("drop_reason", "duplicate_of"),
+                                 persist=False)
         info.update(_duplicate_stats(decided))
     finally:
         for frame in held:
             frame.unpersist()
-    stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), **info,
-             "seconds": round(time.time() - started, 2),
-             "outputs": {"kept": kept_path, "rejected": rejected_path}}
-    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
-    return stats
+    return {**outcome, **info}
 
 
 def _deduplicate(docs: DataFrame, config: RunConfig, quality: str | None, order: list, info: dict,
@@ -204,12 +190,3 @@ def _held(frame: DataFrame, held: list[DataFrame], count: bool = True) -> DataFr
     if count:
         frame.count()
     return frame
-
-
-def main(argv: list[str] | None = None) -> int:
-    return stage_main(STAGE, __doc__, run_dedup, argv,
-                      input_help="Parquet documents (default: <output>/filter, the filter stage's output)")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

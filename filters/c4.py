@@ -24,7 +24,7 @@ sentence plus one per boundary: . ! ? (plus closing punctuation), a space, then 
 same line, except after an ellipsis ('..', '...'), a single letter or a listed abbreviation
 ('Mr.', 'e.g.', 'a.m.'; spaCy's English exceptions) or a capital before the dot ('J.'), where
 spaCy does not split; also "word.Next" without a space. All but 12 of the 5,454 lines of the
-benchmark's documents (bench/filters.py) get spaCy's count; the rest hit other spaCy exceptions.
+benchmark's documents (bench/filter_speed.py) get spaCy's count; the rest hit other spaCy exceptions.
 
 Deliberate differences from datatrove:
 - Two pieces: the page-level "lorem ipsum" and "{" rules see the lines c4_lines_v1 kept, so a

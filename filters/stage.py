@@ -58,6 +58,15 @@ def build_chain(config: FilterConfig, extra_options: Mapping[str, Mapping[str, A
     return FilterChain(instances, tables)
 
 
+def validate_filters(config: RunConfig) -> None:
+    """Names, options and thresholds of every configured filter, checked before any Spark work;
+    raises a ConfigError (exit 2)."""
+    from filters.token_outlier import TokenOutlierFilter
+
+    stand_in = {TokenOutlierFilter.name: {"distribution": np.ones(2)}}  # the real one needs the corpus
+    build_chain(config.filter, stand_in)
+
+
 def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
                   extra_options: Mapping[str, Mapping[str, Any]] | None = None,
                   output_schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:

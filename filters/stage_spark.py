@@ -1,20 +1,15 @@
-"""Filter: heuristic quality, NSFW and PII filters over extracted documents; scores first, then decisions.
+"""The filter stage's driver side: score every document, persist the scores, then decide.
 
-    spark-submit jobs/filter.py --conf conf/default.yaml --output out/run1
-    python -m jobs.filter --input out/run1/extract --output out/run1 --set filter.select_only=true
-
-Reads <output>/extract (or --input Parquet documents). Writes <output>/filter_scores/ (every
-document with its score columns, persisted before any decision), <output>/filter/ (kept),
-<output>/rejected/filter/ (drop_reason = <filter>_<rule>) and <output>/stats/filter.json. With
-filter.select_only=true it reuses filter_scores and applies the current thresholds only.
+Reads the previous stage's documents. Writes <output>/filter_scores/ (every document with its
+score columns, persisted before any decision), <output>/filter/ (kept) and <output>/rejected/filter/
+(drop_reason = <filter>_<rule>). With filter.select_only=true it reuses filter_scores and applies
+the current thresholds only. The per-batch work is filters/stage.py; the command is jobs/filter.py.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import sys
-import time
 
 import numpy as np
 import pyarrow as pa
@@ -23,49 +18,32 @@ from pyspark.sql import functions as F
 
 from filters.stage import build_chain, score_batches, select_batches
 from filters.token_outlier import DEFAULT_BUCKETS, TokenOutlierFilter, load_reference, token_histogram
-from jobs.stage_job import stage_main
-from jobs.stage_stats import outcome_stats, write_stats
+from pipeline import outputs
 from pipeline.config import ConfigError, RunConfig
 from pipeline.io import is_remote, join, read_text, write_text
-from pipeline.spark import map_batches, persist_on_disk, write_parquet
+from pipeline.spark import arrow_schema, map_batches, write_parquet
+from pipeline.stage_spark import commit_outcome, read_documents
 
 STAGE = "filter"
-SCORES = "filter_scores"
 _MARKER = "_scoring_config.json"  # underscore: Spark and pyarrow skip it when reading the Parquet
 
 
-def validate_filters(config: RunConfig) -> None:
-    """Names, options and thresholds of every configured filter; raises a ConfigError (exit 2)."""
-    stand_in = {TokenOutlierFilter.name: {"distribution": np.ones(2)}}  # the real one needs the corpus
-    build_chain(config.filter, stand_in)
-
-
-def run_filter(spark: SparkSession, config: RunConfig, input_paths: list[str] | None = None) -> dict:
-    started = time.time()
-    scores_path = join(config.output, SCORES)
+def run_filter(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dict:
+    scores_path = outputs.filter_scores(config.output)
     fingerprint = _scoring_fingerprint(config)
     if config.filter.select_only:
         _check_reusable(scores_path, fingerprint)
         print(f"[filter] select only: reusing scores in {scores_path}", flush=True)
     else:
-        documents = spark.read.parquet(*(input_paths or [join(config.output, "extract")]))
-        _score(spark, config, documents, scores_path)
+        _score(spark, config, read_documents(spark, inputs), scores_path)
         write_text(join(scores_path, _MARKER), json.dumps({"fingerprint": fingerprint}))
     scored = spark.read.parquet(scores_path)
     value_thresholds = _percentile_thresholds(scored, config)
-    decided = persist_on_disk(map_batches(scored, select_batches, _with_reason(scored), config=config,
-                                          value_thresholds=value_thresholds))
-    kept_path, rejected_path = join(config.output, STAGE), join(config.output, "rejected", STAGE)
-    try:
-        write_parquet(decided.where(F.col("drop_reason").isNull()).drop("drop_reason"), kept_path)
-        write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
-    finally:
-        decided.unpersist()
-    stats = {"stage": STAGE, **outcome_stats(spark, kept_path, rejected_path), "filters": config.filter.filters,
-             "value_thresholds": value_thresholds, "seconds": round(time.time() - started, 2),
-             "outputs": {"kept": kept_path, "rejected": rejected_path, "scores": scores_path}}
-    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
-    return stats
+    decided = map_batches(scored, select_batches, arrow_schema(scored, pa.field("drop_reason", pa.string())),
+                          config=config, value_thresholds=value_thresholds)
+    outcome = commit_outcome(spark, config, STAGE, decided)
+    outcome["outputs"]["scores"] = scores_path
+    return {**outcome, "filters": config.filter.filters, "value_thresholds": value_thresholds}
 
 
 def _score(spark: SparkSession, config: RunConfig, documents: DataFrame, scores_path: str) -> None:
@@ -73,7 +51,8 @@ def _score(spark: SparkSession, config: RunConfig, documents: DataFrame, scores_
     if TokenOutlierFilter.name in config.filter.filters:
         extra[TokenOutlierFilter.name] = {"distribution": _corpus_distribution(spark, config, documents)}
     chain = build_chain(config.filter, extra)
-    schema = _arrow_schema(documents, chain.score_fields())
+    present = set(documents.columns)
+    schema = arrow_schema(documents, *[f for f in chain.score_fields() if f.name not in present])
     print(f"[filter] scoring with {', '.join(config.filter.filters)}", flush=True)
     write_parquet(map_batches(documents, score_batches, schema, config=config, extra_options=extra,
                               output_schema=schema), scores_path)
@@ -101,7 +80,7 @@ def _corpus_distribution(spark: SparkSession, config: RunConfig, documents: Data
     distribution = np.zeros(buckets, dtype=np.float64)
     for row in rows:
         distribution[row["bucket"]] = row["count"]
-    path = join(config.output, "stats", "token_distribution.npy")
+    path = join(outputs.stats_dir(config.output), "token_distribution.npy")
     if not is_remote(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         np.save(path, distribution)
@@ -141,26 +120,3 @@ def _check_reusable(scores_path: str, fingerprint: str) -> None:
     if json.loads(marker).get("fingerprint") != fingerprint:
         raise ConfigError("filter.select_only: the scores were computed with other filters, options or "
                           "segmentation; only thresholds may change. Rerun without select_only")
-
-
-def _arrow_schema(frame: DataFrame, score_fields: list[pa.Field]) -> pa.Schema:
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    base = to_arrow_schema(frame.schema)
-    names = set(base.names)
-    return pa.schema(list(base) + [f for f in score_fields if f.name not in names])
-
-
-def _with_reason(frame: DataFrame) -> pa.Schema:
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    return to_arrow_schema(frame.schema).append(pa.field("drop_reason", pa.string()))
-
-
-def main(argv: list[str] | None = None) -> int:
-    return stage_main(STAGE, __doc__, run_filter, argv, check=validate_filters,
-                      input_help="Parquet documents (default: <output>/extract, the extract stage's output)")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

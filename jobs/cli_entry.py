@@ -13,17 +13,16 @@ from __future__ import annotations
 import importlib
 import sys
 
+from pipeline.stages import STAGES
+
+# The stages come from the one stage table; the tools that are not stages follow.
 COMMANDS = {
     "run": ("jobs.run", "every configured stage, in order, resuming after an interruption"),
-    "extract": ("jobs.extract", "WARC/WET/JSONL/Parquet -> documents with text, URL and language"),
-    "filter": ("jobs.filter", "heuristic, NSFW and PII filters"),
-    "dedup": ("jobs.dedup", "URL, exact, MinHash, line and semantic deduplication"),
-    "classify": ("jobs.classify", "quality and domain scores and thresholds"),
-    "tokenize": ("jobs.tokens", "token shards with a manifest"),
-    "report": ("jobs.report", "corpus statistics (HTML and JSON)"),
+    **{stage.name: (stage.command, stage.summary) for stage in STAGES},
     "mix": ("jobs.mix", "language / source mix weights"),
     "mix-search": ("jobs.mix_search", "proxy-model mixture search"),
     "train-classifier": ("jobs.train_classifier", "train a fastText or scikit-learn classifier"),
+    "perplexity-teacher": ("jobs.perplexity_teacher", "LM perplexity scores, a teacher for train-classifier"),
     "train-tokenizer": ("jobs.train_tokenizer", "train a byte-level BPE tokenizer"),
 }
 

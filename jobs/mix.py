@@ -4,7 +4,7 @@
     python -m jobs.mix --counts counts.yaml --spec conf/mixes/llama3_targets_spec.yaml --out mix.yaml
     spark-submit jobs/mix.py --run s3a://bucket/out --method unimax --max-epochs 4 --budget 2e12 --name unimax
 
-Counts come from one of
+Counts (pipeline/mix/counts.py) come from one of
   --counts FILE   JSON/YAML: {"<lang>/<source>": tokens}, {"<lang>/<source>": {"<domain>": tokens}}
                   or a list of {lang, source, domain, tokens} records (optionally under `counts:`);
   --run DIR       a run directory: a Spark aggregation of <run>/classify (else dedup, else filter) by
@@ -78,11 +78,11 @@ def spec_from_args(args: argparse.Namespace) -> dict:
 
 def counts_from_run(run: str, from_manifest: bool, master: str) -> tuple[list, list[str]]:
     if from_manifest:
-        from pipeline.report.statistics import manifest_counts
+        from pipeline.mix.counts import manifest_counts
         return manifest_counts(run), []
     from pipeline.config import SparkConfig
+    from pipeline.mix.counts_spark import document_token_counts
     from pipeline.spark import build_session
-    from pipeline.report.statistics import document_token_counts
 
     spark = build_session(SparkConfig(master=master), app_name="curate-mix")
     return document_token_counts(spark, run)

@@ -35,16 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def make_report(spark, run: str, out: str | None = None, top_domains: int = 25) -> dict:
-    from pipeline.report.build import build_report, summary, write_report
-
-    report = build_report(spark, run, top_domains)
-    json_path, html_path = write_report(report, out or os.path.join(run, "report"))
-    print(summary(report))
-    print(f"report: {html_path} and {json_path}")
-    return report
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     runs = args.compare or [args.run]
@@ -53,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: run directory not found: {run}", file=sys.stderr)
             return EXIT_USAGE
     from pipeline.config import SparkConfig
-    from pipeline.report.build import compare
+    from pipeline.report.render import compare
+    from pipeline.report.stage_spark import make_report
     from pipeline.spark import build_session
 
     spark = None

@@ -1,32 +1,26 @@
-"""Run every stage configured in `stages`, in order, on one Spark session.
+"""Run every stage configured in `stages`, in flow order, on one Spark session.
 
     python -m jobs.run --conf conf/default.yaml
     spark-submit jobs/run.py --conf conf/default.yaml --output s3a://bucket/out
 
-Ends with a short summary per stage and the paths of what it wrote. A rerun skips the stages
-that are complete with the same config and inputs (jobs/stage_resume.py): after an interruption
-it resumes at the first incomplete stage; --force reruns everything.
+Each stage reads the output of the stage before it in this run's `stages` (pipeline/stages.py).
+Every stage's checks run before the first one starts. Ends with a short summary per stage and the
+paths of what it wrote. A rerun skips the stages that are complete with the same config and inputs
+(pipeline/resume.py): after an interruption it resumes at the first incomplete stage; --force
+reruns everything.
 """
 from __future__ import annotations
 
 import sys
 import time
 
-from jobs.classify import run_classify
-from jobs.dedup import run_dedup
-from jobs.extract import run_extract
-from jobs.filter import run_filter, validate_filters
-from jobs.report import make_report
-from jobs.tokens import run_tokenize
-from jobs.stage_resume import completed_stats, stage_keys
-from jobs.stage_stats import write_stats
+from pipeline import outputs, stages
 from pipeline.cli import build_parser, parse_args_and_config, run_main
 from pipeline.config import dump_yaml
-from pipeline.io import check_local_inputs, join, write_text
+from pipeline.io import write_text
+from pipeline.resume import completed_stats, stage_keys
 from pipeline.spark import build_session
-
-STAGES = {"extract": run_extract, "filter": run_filter, "dedup": run_dedup, "classify": run_classify,
-          "tokenize": run_tokenize}
+from pipeline.stage_spark import execute
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,39 +30,41 @@ def main(argv: list[str] | None = None) -> int:
 
     def job() -> int:
         args, config = parse_args_and_config(parser, argv)
-        check_local_inputs(config.input)  # fail fast, before starting a JVM
-        if "filter" in config.stages:
-            validate_filters(config)
+        for name in config.stages:          # fail fast, before starting a JVM
+            stages.get(name).check_config(config)
         started = time.time()
         spark = build_session(config.spark, app_name="curate-run")
-        resolved = join(config.output, "config.yaml")
+        resolved = outputs.resolved_config(config.output)
         write_text(resolved, dump_yaml(config))
-        stages = [stage for stage in config.stages if stage != "report"]
-        keys = stage_keys(config, stages)
-        results = [(stage, _run_stage(spark, config, stage, keys[stage], args.force)) for stage in stages]
-        report = make_report(spark, config.output) if "report" in config.stages else None
-        print(_summary(results, resolved, time.time() - started,
-                       report and join(config.output, "report", "index.html")))
+        resumable = [name for name in config.stages if stages.get(name).resumable]
+        keys = stage_keys(config, resumable)
+        results = []
+        for name in config.stages:
+            stats = (_run_resumable(spark, config, name, keys[name], args.force) if name in keys
+                     else execute(spark, config, name))
+            results.append((name, stats))
+        print(_summary(results, resolved, time.time() - started))
         return 0
 
     return run_main(job)
 
 
-def _run_stage(spark, config, stage: str, key: str, force: bool) -> dict:
+def _run_resumable(spark, config, name: str, key: str, force: bool) -> dict:
     """The stage's stats: stored ones when it is complete under the same key, else from a run."""
-    done = None if force else completed_stats(spark, config, stage, key)
+    done = None if force else completed_stats(spark, config, name, key)
     if done is not None:
-        print(f"[{stage}] complete with the same config and inputs: skipped (--force reruns it)", flush=True)
+        print(f"[{name}] complete with the same config and inputs: skipped (--force reruns it)", flush=True)
         return {**done, "skipped": True}
-    stats = STAGES[stage](spark, config)
-    stats["run_key"] = key
-    write_stats(join(config.output, "stats", f"{stage}.json"), stats)   # last: marks the stage complete
-    return stats
+    return execute(spark, config, name, run_key=key)
 
 
-def _summary(results: list[tuple[str, dict]], resolved: str, seconds: float, report: str | None = None) -> str:
+def _summary(results: list[tuple[str, dict]], resolved: str, seconds: float) -> str:
     lines = ["", "=== curate run summary ==="]
+    report = None
     for stage, stats in results:
+        if "records_in" not in stats:       # the report: no documents of its own
+            report = stats["outputs"]["report"]
+            continue
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats["rejected_by_reason"].items(), key=lambda kv: -kv[1]))
         lines.append(f"{stage:>8}: {stats['records_in']} in -> {stats['kept']} kept, {stats['rejected']} rejected"
                      + (f" ({reasons})" if reasons else "") + (" [skipped: complete]" if stats.get("skipped") else ""))

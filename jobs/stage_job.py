@@ -2,33 +2,32 @@
 session, write the resolved config, run the stage, print a one-line outcome."""
 from __future__ import annotations
 
-from typing import Callable
-
-from pyspark.sql import SparkSession
-
+from pipeline import outputs, stages
 from pipeline.cli import build_parser, parse_args_and_config, run_main
-from pipeline.config import RunConfig, dump_yaml
-from pipeline.io import join, write_text
+from pipeline.config import dump_yaml
+from pipeline.io import write_text
 from pipeline.spark import build_session
+from pipeline.stage_spark import execute
 
-StageRun = Callable[[SparkSession, RunConfig, "list[str] | None"], dict]
 
-
-def stage_main(stage: str, doc: str, run: StageRun, argv: list[str] | None, *, input_help: str | None = None,
-               check: Callable[[RunConfig], None] | None = None, unit: str = "documents") -> int:
-    """`run(spark, config, input_paths)` gets the --input paths, or None when the stage should
-    read its default (the previous stage's output); `check` fails fast on the config (exit 2)."""
-    parser = build_parser(stage, doc.split("\n\n")[0], **({"input_help": input_help} if input_help else {}))
+def stage_main(name: str, doc: str, argv: list[str] | None) -> int:
+    """`python -m jobs.<command>` for stage `name`: --input names what it reads, else it reads the
+    output of the stage before it (pipeline.stages.default_inputs)."""
+    stage = stages.get(name)
+    previous = stages.previous_in_table(name)
+    input_help = {} if name == "extract" else {"input_help": (
+        f"Parquet documents (default: the output of the stage before {name} in the config's `stages`, "
+        f"e.g. <output>/{previous})")}
+    parser = build_parser(stage.command.removeprefix("jobs."), doc.split("\n\n")[0], **input_help)
 
     def job() -> int:
         # One stage runs: the files of the other configured stages (the demo's models) need not exist.
         args, config = parse_args_and_config(parser, argv, stage_files=False)
-        if check:
-            check(config)
-        spark = build_session(config.spark, app_name=f"curate-{stage}")
-        write_text(join(config.output, "config.yaml"), dump_yaml(config))
-        stats = run(spark, config, config.input if args.input else None)
-        print(f"[{stage}] {stats['records_in']} {unit}: {stats['kept']} kept, {stats['rejected']} rejected "
+        stage.check_config(config)
+        spark = build_session(config.spark, app_name=f"curate-{name}")
+        write_text(outputs.resolved_config(config.output), dump_yaml(config))
+        stats = execute(spark, config, name, config.input if args.input else None)
+        print(f"[{name}] {stats['records_in']} {stage.unit}: {stats['kept']} kept, {stats['rejected']} rejected "
               f"{stats['rejected_by_reason']} -> {stats['outputs']['kept']}")
         return 0
 

@@ -3,9 +3,10 @@
     spark-submit jobs/tokens.py --conf conf/x.yaml --output out/run1 \\
         --set tokenize.tokenizer=models/llama3/tokenizer.model --set 'tokenize.mix={en/wiki: 3, "*/cc/CC-MAIN-2024-10": 0.5}'
 
-Reads <output>/classify when it exists, else <output>/dedup (or --input Parquet documents with
-id, text, lang, source). In order, every step keyed by a seeded hash so that the same input and
-seed give byte-identical shards whatever the partitioning:
+Reads the previous stage's output (<output>/classify, or <output>/dedup in a run without
+classify) or --input Parquet documents with id, text, lang, source. In order, every step keyed
+by a seeded hash so that the same input and seed give byte-identical shards whatever the
+partitioning:
   1. held-out split by document (tokenize.valid_fraction of the ids go to valid/);
   2. mix weights per (lang, source): weight w gives floor(w) copies plus one more for a
      seeded-hash fraction w - floor(w) of the documents (w < 1 down-samples); valid gets at most one;
@@ -17,30 +18,17 @@ seed give byte-identical shards whatever the partitioning:
 Writes <output>/shards/{train,valid}/ (NNNNN.ds, NNNNN.ds.index, manifest.json: pipeline/tokens/shards.py),
 <output>/rejected/tokenize/ (drop_reason empty_text or mix_sampled_out) and <output>/stats/tokenize.json.
 Shards are written with local file I/O: --output must be a local or shared (mounted) path.
-The DataFrame code is pipeline/tokens/stage_spark.py.
+The stage's code is pipeline/tokens/ (stage_spark.py, stage.py, shards.py, tokenizer.py).
 """
 from __future__ import annotations
 
 import sys
 
 from jobs.stage_job import stage_main
-from jobs.stage_stats import write_stats
-from pipeline.io import join
-from pipeline.tokens.stage_spark import check_tokenize, tokenize_to_shards
-
-STAGE = "tokenize"
-
-
-def run_tokenize(spark, config, input_paths: list[str] | None = None) -> dict:
-    """The stage: shards, rejected documents and <output>/stats/tokenize.json; returns the stats."""
-    stats = tokenize_to_shards(spark, config, input_paths)
-    write_stats(join(config.output, "stats", f"{STAGE}.json"), stats)
-    return stats
 
 
 def main(argv: list[str] | None = None) -> int:
-    return stage_main(STAGE, __doc__, run_tokenize, argv, check=check_tokenize,
-                      input_help="Parquet documents (default: <output>/classify, else <output>/dedup)")
+    return stage_main("tokenize", __doc__, argv)
 
 
 if __name__ == "__main__":

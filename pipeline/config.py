@@ -191,10 +191,10 @@ class RunConfig:
     train_classifier: TrainClassifierConfig = field(default_factory=TrainClassifierConfig)
 
 
-KNOWN_STAGES = ("extract", "filter", "dedup", "classify", "tokenize", "report")
 DEDUP_STEPS = ("url", "exact", "minhash", "lines", "semantic")
 SEMANTIC_BACKENDS = ("hashing", "sentence_transformers")
 KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
+MINHASH_SCHEMES = ("affine32", "mersenne61")   # implemented in dedup/minhash.py
 # Keys of filter.options whose values are local files (a path, a list or a {lang: path} mapping).
 FILTER_PATH_OPTIONS = ("blocklists", "wordlists", "reference")
 
@@ -245,9 +245,14 @@ def dump_yaml(config: RunConfig) -> str:
 
 
 def _check_semantics(config: RunConfig, where: str, stage_files: bool = True) -> None:
+    from pipeline.stages import NAMES
+
     for stage in config.stages:
-        if stage not in KNOWN_STAGES:
-            raise ConfigError(f"{where}: key 'stages': unknown stage '{stage}' (known: {', '.join(KNOWN_STAGES)})")
+        if stage not in NAMES:
+            raise ConfigError(f"{where}: key 'stages': unknown stage '{stage}' (known: {', '.join(NAMES)})")
+    if list(config.stages) != sorted(set(config.stages), key=NAMES.index):
+        raise ConfigError(f"{where}: key 'stages': stages run in the order {' -> '.join(NAMES)}, each once; "
+                          f"got {config.stages}")
     if config.extract.extractor not in KNOWN_EXTRACTORS:
         raise ConfigError(f"{where}: key 'extract.extractor': unknown extractor '{config.extract.extractor}' "
                           f"(known: {', '.join(KNOWN_EXTRACTORS)})")
@@ -323,11 +328,9 @@ def _check_dedup(dedup: DedupConfig, where: str) -> None:
     if minhash.bands * minhash.rows > minhash.num_perm:
         raise ConfigError(f"{where}: key 'dedup.minhash.bands': {minhash.bands} bands x {minhash.rows} rows "
                           f"exceed num_perm {minhash.num_perm}")
-    from dedup.minhash import SCHEMES
-
-    if minhash.scheme not in SCHEMES:
+    if minhash.scheme not in MINHASH_SCHEMES:
         raise ConfigError(f"{where}: key 'dedup.minhash.scheme': unknown scheme '{minhash.scheme}' "
-                          f"(known: {', '.join(SCHEMES)})")
+                          f"(known: {', '.join(MINHASH_SCHEMES)})")
     semantic = dedup.semantic
     if semantic.backend not in SEMANTIC_BACKENDS:
         raise ConfigError(f"{where}: key 'dedup.semantic.backend': unknown backend '{semantic.backend}' "

@@ -12,6 +12,9 @@ Paths are joined with pipeline.io.join, so the same code serves local paths and 
 """
 from __future__ import annotations
 
+import os
+from typing import Sequence
+
 from pipeline.io import join
 
 
@@ -46,3 +49,13 @@ def report_dir(run: str) -> str:
 
 def resolved_config(run: str) -> str:
     return join(run, "config.yaml")
+
+
+def final_documents_path(run: str, stages: Sequence[str]) -> str | None:
+    """The last of `stages` (document stages, in flow order) with a complete output (_SUCCESS),
+    in a local run directory (the report and the mix read local runs)."""
+    for stage in reversed(stages):
+        path = os.path.join(run, stage)
+        if os.path.exists(os.path.join(path, "_SUCCESS")):
+            return path
+    return None

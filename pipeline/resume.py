@@ -4,8 +4,8 @@ A stage is complete when <output>/stats/<stage>.json holds the same `run_key` an
 it names still exists. The key is a sha256 over the stage's name, the config it reads and the key
 of the stage before it, so changing a filter threshold reruns filter and everything after it
 but not extract. Model and tokenizer files enter the key through their content (the models'
-model.json, the tokenizer's sha256). Stats are written after a stage's outputs and the key only
-after its stats, so a run interrupted anywhere inside a stage reruns that stage in full. Outputs are
+model.json, the tokenizer's sha256: each stage's `identity` in pipeline/stages.py). The stats
+file, with the key, is written after a stage's outputs (pipeline/stage_spark.py), so a run interrupted anywhere inside a stage reruns that stage in full. Outputs are
 committed whole (written to a staging directory, then renamed into place: pipeline.spark.write_parquet),
 so no reader ever sees part of one: nothing is duplicated or lost.
 """
@@ -15,23 +15,21 @@ import dataclasses
 import hashlib
 import json
 
+from pipeline import outputs, stages
 from pipeline.config import RunConfig
-from pipeline.io import join, read_text
+from pipeline.io import read_text
 from pipeline.spark import path_exists
 
-# What each stage reads from the config, besides the previous stage's output.
-_SECTIONS = {"extract": ("input", "source", "extract", "langid"), "filter": ("filter",), "dedup": ("dedup",),
-             "classify": ("classify",), "tokenize": ("tokenize",)}
 
-
-def stage_keys(config: RunConfig, stages: list[str]) -> dict[str, str]:
+def stage_keys(config: RunConfig, names: list[str]) -> dict[str, str]:
     """{stage: run key} for the configured stages, in order, each chained to the one before."""
     keys: dict[str, str] = {}
     previous = ""
-    for stage in stages:
+    for stage in names:
+        entry = stages.get(stage)
         material = {"stage": stage, "previous": previous,
-                    "config": {name: _plain(getattr(config, name)) for name in _SECTIONS[stage]},
-                    "files": _file_identity(config, stage)}
+                    "config": {name: _plain(getattr(config, name)) for name in entry.sections},
+                    "files": entry.file_identity(config)}
         previous = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
         keys[stage] = previous
     return keys
@@ -39,7 +37,7 @@ def stage_keys(config: RunConfig, stages: list[str]) -> dict[str, str]:
 
 def completed_stats(spark, config: RunConfig, stage: str, key: str) -> dict | None:
     """The stage's stats when it is complete under `key`, else None."""
-    text = read_text(join(config.output, "stats", f"{stage}.json"))
+    text = read_text(outputs.stats_file(config.output, stage))
     if text is None:
         return None
     try:
@@ -55,14 +53,3 @@ def completed_stats(spark, config: RunConfig, stage: str, key: str) -> dict | No
 
 def _plain(value):
     return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
-
-
-def _file_identity(config: RunConfig, stage: str) -> dict:
-    if stage == "classify":
-        return {name: read_text(join(directory, "model.json")) for name, directory in config.classify.models.items()}
-    if stage == "tokenize":
-        from pipeline.tokens.tokenizer import load_tokenizer
-
-        return {"tokenizer_sha256": load_tokenizer(config.tokenize.tokenizer).sha256}
-    return {}
-

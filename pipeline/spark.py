@@ -1,6 +1,9 @@
-"""The one Spark adapter: session construction, input listing, and batch stages via mapInArrow.
+"""The one Spark adapter: session construction, input listing, batch stages via mapInArrow,
+atomic Parquet writes and the Arrow schema of a frame.
 
-Only this module and `jobs/` import pyspark; batch logic elsewhere sees pyarrow batches.
+Who imports pyspark: this module, the driver-side modules named `*_spark.py` (each stage's
+DataFrame work, beside its batch logic) and the commands in `jobs/`; nothing else
+(tests/test_layers.py checks it). Batch logic sees pyarrow batches only.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Callable, Iterable, Iterator
 import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.pandas.types import from_arrow_schema
+from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
 from pipeline.config import SparkConfig
 from pipeline.io import InputError, check_formats, expand_local, is_remote, staging_path
@@ -115,10 +118,15 @@ def map_batches(frame: DataFrame, function: Callable[..., Iterator[pa.RecordBatc
     return frame.mapInArrow(partial(function, **kwargs), from_arrow_schema(schema))
 
 
+def arrow_schema(frame: DataFrame, *added: pa.Field) -> pa.Schema:
+    """`frame`'s schema in Arrow terms, with `added` fields after its own (a batch stage's output)."""
+    return pa.schema(list(to_arrow_schema(frame.schema)) + list(added))
+
+
 def write_parquet(frame: DataFrame, path: str) -> None:
     """Write `frame` to `path` atomically: Spark writes a staging directory beside it, which then
     replaces `path` by renames. A job killed mid-write leaves the previous output, or none, but never
-    part of one: readers and the resume check (jobs/stage_resume.py) see only whole outputs."""
+    part of one: readers and the resume check (pipeline/resume.py) see only whole outputs."""
     staging = staging_path(path)
     frame.write.mode("overwrite").parquet(staging)
     replace_directory(frame.sparkSession, staging, path)
@@ -144,6 +152,12 @@ def replace_directory(spark: SparkSession, staging: str, final: str) -> None:
 def path_exists(spark: SparkSession, path: str) -> bool:
     filesystem, hadoop_path = _hadoop(spark, path)
     return filesystem.exists(hadoop_path)
+
+
+def path_matches(spark: SparkSession, pattern: str) -> bool:
+    """Whether a path or glob names anything, on the filesystem Spark reads it from."""
+    filesystem, hadoop_path = _hadoop(spark, pattern)
+    return bool(filesystem.globStatus(hadoop_path))
 
 
 def _hadoop(spark: SparkSession, path: str):

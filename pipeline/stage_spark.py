@@ -1,10 +1,11 @@
 """What every stage's driver does around its own rule, written once.
 
-`execute` runs one stage from the table (pipeline/stages.py) on its inputs and writes its stats
-file last (that file, with its run key, marks the stage complete: pipeline/resume.py).
+`execute` runs one stage from the table (pipeline/stages.py) on its inputs (by default the output
+of the stage before it) and writes its stats file last (that file, with its run key, marks the stage complete: pipeline/resume.py).
 `commit_outcome` is the epilogue of a document stage: every input row once, with a null
 drop_reason when kept, split into <out>/<stage>/ and <out>/rejected/<stage>/, and the counts
 aggregated from what was written (exact under task retries, unlike accumulators).
+`read_documents` reads a stage's input documents.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pyspark.sql import functions as F
 from pipeline import outputs, stages
 from pipeline.config import RunConfig
 from pipeline.io import InputError, write_text
-from pipeline.spark import path_exists, persist_on_disk, write_parquet
+from pipeline.spark import path_matches, persist_on_disk, write_parquet
 
 
 def execute(spark: SparkSession, config: RunConfig, name: str, inputs: list[str] | None = None,
@@ -27,8 +28,6 @@ def execute(spark: SparkSession, config: RunConfig, name: str, inputs: list[str]
     started = time.time()
     if inputs is None:
         inputs = stages.default_inputs(config, name)
-        if name != "extract":
-            _check_previous_output(spark, config, name, inputs)
     stats = {"stage": name, **stage.load()(spark, config, inputs)}
     stats["seconds"] = round(time.time() - started, 2)
     if run_key is not None:
@@ -79,10 +78,10 @@ def _counts(frame: DataFrame, column: str) -> dict[str, int]:
     return dict(sorted(((r[column] or "null"), r["count"]) for r in rows))
 
 
-def _check_previous_output(spark: SparkSession, config: RunConfig, name: str, inputs: list[str]) -> None:
-    """A default input that is not a complete output fails with the stage to run first, not a Java trace."""
-    previous = stages.previous_stage(config, name)
+def read_documents(spark: SparkSession, inputs: list[str]) -> DataFrame:
+    """The Parquet documents a stage reads; a missing input is one line naming it, not a Java trace.
+    (Outputs are committed whole, by rename: one that exists is complete.)"""
     for path in inputs:
-        if not path_exists(spark, path + "/_SUCCESS"):
-            raise InputError(f"{name} reads {path}, the {previous} stage's output, which is missing or incomplete: "
-                             f"run the {previous} stage first (or name this stage's input with --input)")
+        if not path_matches(spark, path):
+            raise InputError(f"input not found: {path} (run the stage that writes it first, or give --input)")
+    return spark.read.parquet(*inputs)

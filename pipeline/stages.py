@@ -4,10 +4,12 @@ The runner (jobs/run.py), each stage's own command (jobs/stage_job.py), the resu
 (pipeline/resume.py), `curate --help` (jobs/cli_entry.py), the config check of `stages:` and the
 report all read this table; nothing else lists the stages.
 
-A stage's driver function is named as "module:function" and imported only when the stage runs:
-this ground floor knows every stage but imports none of them (the way setuptools entry points
-name code without loading it). The function is `run(spark, config, inputs) -> stats` and writes
-the stage's outputs; pipeline/stage_spark.py writes its stats file.
+A stage's functions are named as "module:function" and imported only when called: this ground
+floor knows every stage but imports none of them (the way setuptools entry points name code
+without loading it). `run(spark, config, inputs) -> stats` writes the stage's outputs
+(pipeline/stage_spark.py writes its stats file); `check(config)` fails fast, before any Spark
+work, on what the stage will need; `identity(config)` names the files (models, tokenizer) whose
+content enters the stage's run key.
 
 Input of a stage: what the user gave (--input), else the output of the stage before it in *this
 run's* `stages:` list, else (a stage run on its own) the output of the stage before it here.
@@ -32,27 +34,45 @@ class Stage:
     summary: str                    # one line for `curate --help`
     command: str                    # the module of its command (python -m / spark-submit)
     documents: bool = True          # writes documents to <out>/<name> (and rejected/<name>)
+    reads_documents: bool = True    # reads the previous stage's documents (the report reads the run)
     resumable: bool = True          # has a stats file and a run key; the report has neither
     unit: str = "documents"         # what its records are called in progress lines
+    check: str | None = None        # "module:function"(config): raises ConfigError/InputError
+    identity: str | None = None     # "module:function"(config) -> JSON-able identity of its files
 
     def load(self) -> Callable:
-        module, _, function = self.run.partition(":")
-        return getattr(importlib.import_module(module), function)
+        return _resolve(self.run)
+
+    def check_config(self, config: RunConfig) -> None:
+        if self.check:
+            _resolve(self.check)(config)
+
+    def file_identity(self, config: RunConfig):
+        return _resolve(self.identity)(config) if self.identity else {}
+
+
+def _resolve(name: str) -> Callable:
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("extract", "pipeline.extract.stage_spark:run_extract", ("input", "source", "extract", "langid"),
-          "WARC/WET/JSONL/Parquet -> documents with text, URL and language", "jobs.extract", unit="records"),
+          "WARC/WET/JSONL/Parquet -> documents with text, URL and language", "jobs.extract", unit="records",
+          check="pipeline.extract.stage:check_extract"),
     Stage("filter", "filters.stage_spark:run_filter", ("filter",),
-          "heuristic, NSFW and PII filters", "jobs.filter"),
+          "heuristic, NSFW and PII filters", "jobs.filter", check="filters.stage:validate_filters"),
     Stage("dedup", "dedup.stage_spark:run_dedup", ("dedup",),
           "URL, exact, MinHash, line and semantic deduplication", "jobs.dedup"),
     Stage("classify", "classifiers.stage_spark:run_classify", ("classify",),
-          "quality and domain scores and thresholds", "jobs.classify"),
+          "quality and domain scores and thresholds", "jobs.classify",
+          identity="classifiers.model_files:models_identity"),
     Stage("tokenize", "pipeline.tokens.stage_spark:run_tokenize", ("tokenize",),
-          "token shards with a manifest", "jobs.tokens", documents=False),
+          "token shards with a manifest", "jobs.tokens", documents=False,
+          check="pipeline.tokens.stage:check_tokenize", identity="pipeline.tokens.tokenizer:tokenizer_identity"),
     Stage("report", "pipeline.report.stage_spark:run_report", (),
-          "corpus statistics (HTML and JSON)", "jobs.report", documents=False, resumable=False),
+          "corpus statistics (HTML and JSON)", "jobs.report", documents=False, reads_documents=False,
+          resumable=False),
 )
 BY_NAME = {stage.name: stage for stage in STAGES}
 NAMES = tuple(BY_NAME)
@@ -79,6 +99,11 @@ def previous_stage(config: RunConfig, name: str) -> str | None:
             [s for s in configured if NAMES.index(s) < NAMES.index(name)]
         if before:
             return before[-1]
+    return previous_in_table(name)
+
+
+def previous_in_table(name: str) -> str | None:
+    """The document stage before `name` in flow order."""
     earlier = [s for s in DOCUMENT_STAGES if NAMES.index(s) < NAMES.index(name)]
     return earlier[-1] if earlier else None
 
@@ -87,5 +112,7 @@ def default_inputs(config: RunConfig, name: str) -> list[str]:
     """What stage `name` reads when the user names no input."""
     if name == "extract":
         return list(config.input)
+    if not get(name).reads_documents:
+        return []
     previous = previous_stage(config, name)
     return [outputs.kept(config.output, previous)] if previous else []

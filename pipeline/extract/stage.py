@@ -13,7 +13,7 @@ import pyarrow as pa
 from pipeline.extract.charset import decode_html, looks_binary
 from pipeline.config import RunConfig, dump_yaml
 from pipeline.extract.extractors import make_extractor
-from pipeline.io import input_format, open_input, source_label
+from pipeline.io import check_local_inputs, input_format, open_input, source_label
 from pipeline.extract.langid import LanguageIdentifier
 from pipeline.extract.records import InputRecord
 from pipeline.schema import EXTRACT_SCHEMA, document_id
@@ -24,6 +24,11 @@ from pipeline.extract.warc import iter_warc
 
 # Share of U+FFFD above which a decoded page is treated as undecodable rather than text.
 _MAX_REPLACEMENT_RATIO = 0.1
+
+
+def check_extract(config: RunConfig) -> None:
+    """Before any Spark work: local inputs exist and have a known format."""
+    check_local_inputs(config.input)
 
 
 def extract_batches(batches: Iterable[pa.RecordBatch], config: RunConfig) -> Iterator[pa.RecordBatch]:

@@ -10,8 +10,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.config import RunConfig, resolve_mix
 from pipeline.tokens.shards import shard_name, write_shard
-from pipeline.tokens.tokenizer import encode_documents
+from pipeline.tokens.tokenizer import encode_documents, load_tokenizer
+
+
+def check_tokenize(config: RunConfig) -> None:
+    """Before any Spark work: the mix and the tokenizer file."""
+    resolve_mix(config.tokenize, "config")
+    load_tokenizer(config.tokenize.tokenizer)
 
 
 def tokenize_batches(batches, *, path: str, add_bos: bool, batch_size: int, dtype: str):

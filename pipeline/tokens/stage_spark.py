@@ -11,24 +11,24 @@ whatever the partitioning:
      (id, copy); token offsets come from partition prefix sums, shard = offset // shard_tokens;
   5. executors write their shards in parallel (one task per shard), the driver only assembles
      manifest.json from the per-shard rows.
-Counts come from aggregations (exact under task retries). The entry point is jobs/tokens.py;
-this module holds its DataFrame code (that file shares the stdlib `tokenize` module's name and
-must import nothing heavy before it knows which of the two it is).
+Counts come from aggregations (exact under task retries). The per-batch work is
+pipeline/tokens/stage.py; the command is jobs/tokens.py.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections import Counter
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from pipeline import outputs
 from pipeline.config import ConfigError, RunConfig, resolve_mix
-from pipeline.io import InputError, is_remote, join, read_text, staging_path
+from pipeline.io import InputError, is_remote, join, staging_path
+from pipeline.stage_spark import read_documents
 from pipeline.tokens.shards import dtype_for_vocab, write_manifest
-from pipeline.spark import map_batches, persist_on_disk, replace_directory, write_parquet
+from pipeline.spark import arrow_schema, map_batches, persist_on_disk, replace_directory, write_parquet
 from pipeline.tokens.stage import assign_shard_batches, shard_meta_schema, tokenize_batches, write_shard_batches
 from pipeline.tokens.tokenizer import load_tokenizer
 
@@ -37,9 +37,8 @@ REQUIRED = ("id", "text", "lang", "source")
 SPLITS = ("train", "valid")
 
 
-def tokenize_to_shards(spark: SparkSession, config: RunConfig, input_paths: list[str] | None = None) -> dict:
+def run_tokenize(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dict:
     """Write <output>/shards/{train,valid} and <output>/rejected/tokenize; returns the stage stats."""
-    started = time.time()
     settings = config.tokenize
     mix = resolve_mix(settings, "config")
     if is_remote(config.output):
@@ -49,20 +48,20 @@ def tokenize_to_shards(spark: SparkSession, config: RunConfig, input_paths: list
     tokenizer = load_tokenizer(tokenizer_path)  # on the driver too: fails early, gives the manifest's fields
     if settings.add_bos and tokenizer.bos_id is None:
         raise ConfigError(f"key 'tokenize.add_bos': {tokenizer.name} has no begin-of-text token")
-    paths = input_paths or [_default_input(config.output)]
-    docs = spark.read.parquet(*paths)
+    paths = inputs
+    docs = read_documents(spark, paths)
     missing = [c for c in REQUIRED if c not in docs.columns]
     if missing:
         raise InputError(f"{', '.join(paths)}: no column(s) {', '.join(missing)} (expected the document contract)")
     print(f"[tokenize] {tokenizer} ({tokenizer.backend}) on {', '.join(paths)}", flush=True)
 
     decided = _decide(docs, mix, settings.seed, settings.valid_fraction)
-    rejected_path = join(config.output, "rejected", STAGE)
+    rejected_path = outputs.rejected(config.output, STAGE)
     write_parquet(decided.where(F.col("drop_reason").isNotNull()).drop("split", "copies", "thash"), rejected_path)
     kept = (decided.where(F.col("drop_reason").isNull())
             .select("id", "lang", "source", "split", "copies", "thash", "text"))
     dtype = dtype_for_vocab(tokenizer.vocab_size).name
-    shards = join(config.output, "shards")
+    shards = outputs.shards(config.output)
     staging = staging_path(shards)
     tokenized = persist_on_disk(map_batches(kept, tokenize_batches, _tokenized_schema(kept), path=tokenizer_path,
                                             add_bos=settings.add_bos, batch_size=settings.batch_size, dtype=dtype))
@@ -81,23 +80,15 @@ def tokenize_to_shards(spark: SparkSession, config: RunConfig, input_paths: list
     # where Spark's default filesystem is HDFS.
     replace_directory(spark, _local_uri(staging), _local_uri(shards))
     stats = _stats(spark.read.parquet(rejected_path), groups, manifests)
-    stats.update({"stage": STAGE, "tokenizer": {"name": tokenizer.name, "sha256": tokenizer.sha256,
-                                                "vocab_size": tokenizer.vocab_size, "backend": tokenizer.backend},
-                  "seconds": round(time.time() - started, 2),
-                  "outputs": {"kept": join(config.output, "shards"), "rejected": rejected_path,
-                              **{split: join(config.output, "shards", split) for split in SPLITS}}})
+    stats.update({"tokenizer": {"name": tokenizer.name, "sha256": tokenizer.sha256,
+                                "vocab_size": tokenizer.vocab_size, "backend": tokenizer.backend},
+                  "outputs": {"kept": shards, "rejected": rejected_path,
+                              **{split: outputs.shards(config.output, split) for split in SPLITS}}})
     return stats
 
 
 def _local_uri(path: str) -> str:
     return path if path.startswith("file://") else "file://" + os.path.abspath(path)
-
-
-def _default_input(output: str) -> str:
-    for stage in ("classify", "dedup"):
-        if read_text(join(output, stage, "_SUCCESS")) is not None:
-            return join(output, stage)
-    raise InputError(f"no classify or dedup output under {output} (run those stages first, or give --input)")
 
 
 def unit_hash(seed: int, salt: str, *columns: str) -> Column:
@@ -144,7 +135,7 @@ def _decide(docs: DataFrame, mix: dict[str, float], seed: int, valid_fraction: f
 def _tokenized_schema(kept: DataFrame):
     import pyarrow as pa
 
-    base = [f for f in _arrow(kept) if f.name != "text"]
+    base = [f for f in arrow_schema(kept) if f.name != "text"]
     return pa.schema(base + [pa.field("chars", pa.int64()), pa.field("text_tokens", pa.int64()),
                              pa.field("n_tokens", pa.int64()), pa.field("tokens", pa.binary())])
 
@@ -185,15 +176,9 @@ def _place(ordered: DataFrame, groups: list[dict], shard_tokens: int) -> tuple[D
     for pid, split in sorted(per_partition):
         bases[(pid, split)] = totals.get(split, 0)
         totals[split] = totals.get(split, 0) + per_partition[(pid, split)]
-    schema = pa.schema([f for f in _arrow(ordered) if f.name != "pid"]
+    schema = pa.schema([f for f in arrow_schema(ordered) if f.name != "pid"]
                        + [pa.field("start", pa.int64()), pa.field("shard", pa.int64())])
     return map_batches(ordered, assign_shard_batches, schema, bases=bases, shard_tokens=shard_tokens), totals
-
-
-def _arrow(frame: DataFrame):
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    return to_arrow_schema(frame.schema)
 
 
 def _write_shards(placed: DataFrame, tokenized: DataFrame, totals: dict[str, int], shard_tokens: int,
@@ -313,9 +298,3 @@ def _stats(rejected: DataFrame, groups: list[dict], manifests: dict) -> dict:
                            sum(t["unique_documents"] for t in m["totals"].values()),
                            "tokens": m["num_tokens"], "shards": m["num_shards"]} for split, m in manifests.items()},
     }
-
-
-def check_tokenize(config: RunConfig) -> None:
-    """Fail before the JVM starts: the mix and the tokenizer file."""
-    resolve_mix(config.tokenize, "config")
-    load_tokenizer(config.tokenize.tokenizer)

@@ -57,6 +57,11 @@ def llama3_special_tokens(num_base_tokens: int) -> dict[str, int]:
     return {name: num_base_tokens + i for i, name in enumerate(names)}
 
 
+def tokenizer_identity(config) -> dict:
+    """The tokenize stage's tokenizer as its run key sees it: its content hash."""
+    return {"tokenizer_sha256": load_tokenizer(config.tokenize.tokenizer).sha256}
+
+
 def guard_pieces(text: str) -> list[str]:
     """`text` with lone surrogates replaced, cut as Llama 3's reference cuts it before encoding."""
     if not text.isascii() and _SURROGATE.search(text):

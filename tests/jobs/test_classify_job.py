@@ -5,7 +5,7 @@ import random
 import pytest
 
 from classifiers.model_files import save_model, train_model
-from jobs.classify import run_classify
+from pipeline.stage_spark import execute
 from pipeline.config import ConfigError, load_config
 from tests.classifiers.data import hq_text, lq_text, multiclass_dataset, quality_dataset
 from tests.dedup.corpus import doc, write
@@ -35,7 +35,7 @@ def test_absolute_threshold_drops_low_quality(spark, tmp_path, models):
     config = load_config(None, [f"output={tmp_path}", f"classify.models={{quality: {models / 'quality'}, "
                                 f"domain: {models / 'domain'}}}",
                                 "classify.thresholds={quality: {default: {min_score: 0.5}}}"])
-    stats = run_classify(spark, config, [path])
+    stats = execute(spark, config, "classify", [path])
     rejected = {r["id"]: r["drop_reason"] for r in spark.read.parquet(str(tmp_path / "rejected" / "classify")).collect()}
     assert rejected == {f"en-lq-{i}": "quality_min_score" for i in range(4)}
     kept = spark.read.parquet(str(tmp_path / "classify"))
@@ -53,7 +53,7 @@ def test_keep_top_percent_is_per_language(spark, tmp_path, models):
     path, rows = corpus(tmp_path)
     config = load_config(None, [f"output={tmp_path}", f"classify.models={{quality: {models / 'quality'}}}",
                                 "classify.thresholds={quality: {default: {keep_top_percent: 50}, de: {min_score: 0.0}}}"])
-    stats = run_classify(spark, config, [path])
+    stats = execute(spark, config, "classify", [path])
     kept = {r["id"] for r in spark.read.parquet(str(tmp_path / "classify")).collect()}
     assert {f"de-hq-{i}" for i in range(5)} <= kept                      # de has its own rule: keep all
     english = sorted(i for i in kept if i.startswith("en-"))
@@ -66,7 +66,7 @@ def test_thresholds_on_a_multiclass_model_are_refused(spark, tmp_path, models):
     config = load_config(None, [f"output={tmp_path}", f"classify.models={{domain: {models / 'domain'}}}",
                                 "classify.thresholds={domain: {default: {min_score: 0.5}}}"])
     with pytest.raises(ConfigError, match="binary models only"):
-        run_classify(spark, config, [path])
+        execute(spark, config, "classify", [path])
 
 
 @pytest.mark.parametrize("override, message", [

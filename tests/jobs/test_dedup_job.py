@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from dedup.minhash import jaccard, shingle_hashes
-from jobs.dedup import run_dedup
+from pipeline.stage_spark import execute
 from pipeline.config import load_config
 from pipeline.io import InputError
 from tests.dedup.corpus import DAY, T0, cjk, doc, substitute, text_of, words, write
@@ -66,7 +66,7 @@ def test_known_structure(spark, tmp_path):
     rows, expected = known_corpus()
     assert jaccard(shingle_hashes(rows[7]["text"]), shingle_hashes(rows[9]["text"])) < 0.8  # chain ends apart
     config = load_config(None, [f"output={tmp_path}", "dedup.lines.max_occurrences=6"])
-    stats = run_dedup(spark, config, [write(tmp_path / "in", rows, files=3)])
+    stats = execute(spark, config, "dedup", [write(tmp_path / "in", rows, files=3)])
 
     rejected = {r["id"]: (r["drop_reason"], r["duplicate_of"])
                 for r in spark.read.parquet(str(tmp_path / "rejected" / "dedup")).collect()}
@@ -112,7 +112,7 @@ def test_same_kept_set_across_partitionings_and_runs(spark, tmp_path):
                                     f"spark.shuffle_partitions={files + 1}"])
         spark.conf.set("spark.sql.shuffle.partitions", str(files + 1))
         try:
-            run_dedup(spark, config, [write(tmp_path / f"in-{run}", rows, files=files)])
+            execute(spark, config, "dedup", [write(tmp_path / f"in-{run}", rows, files=files)])
         finally:
             spark.conf.set("spark.sql.shuffle.partitions", "2")
         outcomes.append(_outcome(spark, output))
@@ -127,7 +127,7 @@ def test_quality_wins_over_recency_and_repeated_ids_are_rejected(spark, tmp_path
             doc("none", text, fetched_at=T0 + 2 * DAY, quality__score=None)]
     rows.append(dict(rows[0]))  # the same record read twice
     config = load_config(None, [f"output={tmp_path}", "dedup.steps=[exact]"])
-    stats = run_dedup(spark, config, [write(tmp_path / "in", rows, extra_fields=[pa.field("quality__score", pa.float64())])])
+    stats = execute(spark, config, "dedup", [write(tmp_path / "in", rows, extra_fields=[pa.field("quality__score", pa.float64())])])
     rejected = sorted(map(tuple, spark.read.parquet(str(tmp_path / "rejected" / "dedup"))
                                       .select("id", "drop_reason", "duplicate_of").collect()))
     assert rejected == [("low", "duplicate_id", "low"), ("low", "exact_duplicate", "high"),
@@ -140,7 +140,7 @@ def test_input_without_the_document_contract_is_refused(spark, tmp_path):
     path = tmp_path / "in"
     spark.createDataFrame([("a", "some text")], "id string, text string").write.parquet(str(path))
     with pytest.raises(InputError, match="lacks column"):
-        run_dedup(spark, load_config(None, [f"output={tmp_path}"]), [str(path)])
+        execute(spark, load_config(None, [f"output={tmp_path}"]), "dedup", [str(path)])
 
 
 def test_semantic_step_marks_edited_copies(spark, tmp_path):
@@ -149,7 +149,7 @@ def test_semantic_step_marks_edited_copies(spark, tmp_path):
     rows = [doc("sem-a", text_of(base)), doc("sem-b", text_of(substitute(rng, base, [70])), fetched_at=T0 + DAY),
             doc("sem-c", text_of(words(rng, 150))), doc("sem-d", "!!!")]
     config = load_config(None, [f"output={tmp_path}", "dedup.steps=[exact,semantic]"])
-    stats = run_dedup(spark, config, [write(tmp_path / "in", rows)])
+    stats = execute(spark, config, "dedup", [write(tmp_path / "in", rows)])
     rejected = {r["id"]: (r["drop_reason"], r["duplicate_of"])
                 for r in spark.read.parquet(str(tmp_path / "rejected" / "dedup")).collect()}
     assert rejected == {"sem-a": ("semantic_duplicate", "sem-b")}  # sem-b is the more recent

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.extract import run_extract
+from pipeline.stage_spark import execute
 from pipeline.config import load_config
 from pipeline.schema import DOCUMENT_FIELDS
 from tests.badinput import make_all
@@ -44,7 +44,7 @@ def result(spark, corpus, tmp_path_factory):
     directory, _ = corpus
     output = tmp_path_factory.mktemp("out")
     config = load_config(None, [f"input=['{directory}']", f"output={output}", "extract.timeout_s=5"])
-    return run_extract(spark, config), output
+    return execute(spark, config, "extract"), output
 
 
 def test_counts_add_up_exactly(corpus, result):
@@ -83,6 +83,6 @@ def test_time_limit_applies_inside_spark_workers(spark, corpus, tmp_path):
     directory, _ = corpus
     config = load_config(None, [f"input=['{directory / 'clean.warc.gz'}']", f"output={tmp_path}",
                                 "extract.timeout_s=0.000001"])
-    stats = run_extract(spark, config)
+    stats = execute(spark, config, "extract")
     assert stats["rejected_by_reason"] == {"extract_timeout": 2, "not_response": 1}
     assert stats["kept"] == 0

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.filter import run_filter
+from pipeline.stage_spark import execute
 from pipeline.config import ConfigError, load_config
 from pipeline.schema import DOCUMENT_FIELDS
 
@@ -38,7 +38,7 @@ def config_for(output, *overrides):
 
 def test_percentile_drop_then_select_only_rerun(spark, corpus, tmp_path):
     config = config_for(tmp_path, "filter.options={token_outlier_v1: {drop_top_percent: 5, min_tokens: 10}}")
-    first = run_filter(spark, config, [corpus])
+    first = execute(spark, config, "filter", [corpus])
     assert first["records_in"] == 42
     assert first["kept"] + first["rejected"] == 42
     assert first["rejected_by_reason"] == {"token_outlier_max_kl": 2}
@@ -51,7 +51,7 @@ def test_percentile_drop_then_select_only_rerun(spark, corpus, tmp_path):
     before = {p.name: p.stat().st_mtime_ns for p in scores_dir.glob("part-*")}
     rerun = config_for(tmp_path, "filter.options={token_outlier_v1: {drop_top_percent: 5, min_tokens: 10}}",
                        "filter.select_only=true", "filter.thresholds={token_outlier_v1: {default: {max_kl: 1000}}}")
-    second = run_filter(spark, rerun, None)
+    second = execute(spark, rerun, "filter", None)
     assert {p.name: p.stat().st_mtime_ns for p in scores_dir.glob("part-*")} == before  # not recomputed
     assert second["records_in"] == 42 and second["rejected"] == 2  # the percentile still applies
 
@@ -59,11 +59,11 @@ def test_percentile_drop_then_select_only_rerun(spark, corpus, tmp_path):
                                     "filter.options={token_outlier_v1: {drop_top_percent: 5, min_tokens: 10}}")
     stats = json.loads((tmp_path / "stats" / "filter.json").read_text())
     assert stats["value_thresholds"]["token_outlier_v1"]["en"]["max_kl"] > 0
-    assert run_filter(spark, without_percentile, None)["kept"] == 40
+    assert execute(spark, without_percentile, "filter", None)["kept"] == 40
 
 
 def test_select_only_refuses_scores_from_other_options(spark, corpus, tmp_path):
-    run_filter(spark, config_for(tmp_path, "filter.options={token_outlier_v1: {min_tokens: 10}}"), [corpus])
+    execute(spark, config_for(tmp_path, "filter.options={token_outlier_v1: {min_tokens: 10}}"), "filter", [corpus])
     changed = config_for(tmp_path, "filter.options={token_outlier_v1: {min_tokens: 50}}", "filter.select_only=true")
     with pytest.raises(ConfigError, match="only thresholds may change"):
-        run_filter(spark, changed, None)
+        execute(spark, changed, "filter", None)

@@ -107,7 +107,7 @@ def test_filter_job_exits_2_on_bad_filter_config(tmp_path, capsys, override, mes
 
 
 def test_a_subset_of_filters_runs_with_the_default_thresholds_present():
-    from jobs.filter import validate_filters
+    from filters.stage import validate_filters
 
     config = load_config(CONF, ["filter.filters=[gopher_quality_v1]"], stage_files=False)
     validate_filters(config)

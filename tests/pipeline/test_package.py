@@ -17,7 +17,7 @@ def test_zip_is_deterministic_and_importable(tmp_path):
     assert all(f"{p}/__init__.py" in names for p in PACKAGES)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     # Run from an empty folder with only the zip on the path, as an executor with --py-files does.
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import pipeline.config as c, filters.registry, jobs.stage_stats; "
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import pipeline.config as c, filters.registry, pipeline.stage_spark; "
             "print(c.__file__)")
     result = subprocess.run([sys.executable, "-c", code, str(first)], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.report import main as report_main, make_report
-from pipeline.report.build import SECTIONS, compare
+from jobs.report import main as report_main
+from pipeline.report.stage_spark import make_report
+from pipeline.report.render import SECTIONS, compare
 
 pytestmark = pytest.mark.spark
 
@@ -162,7 +163,7 @@ def test_compare_side_by_side(run_dir, tmp_path, capsys):
 
 def test_mix_counts_from_run_documents(run_dir):
     """jobs/mix --run: tokens per (lang, source, domain__label) = characters / measured chars per token."""
-    from pipeline.report.statistics import document_token_counts
+    from pipeline.mix.counts_spark import document_token_counts
 
     run, docs, _ = run_dir
     buckets, notes = document_token_counts(spark_session(), str(run))

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.tokens import run_tokenize
+from pipeline.stage_spark import execute
 from pipeline.config import load_config
 from pipeline.tokens.shards import ShardReader, verify_shards
 from pipeline.tokens.tokenizer import load_tokenizer
@@ -54,7 +54,7 @@ def runs(spark, tmp_path_factory):
             config = load_config(None, [f"output={root / 'out'}", f"tokenize.shard_tokens={SHARD_TOKENS}",
                                         "tokenize.valid_fraction=0.1", "tokenize.seed=11",
                                         "tokenize.mix={" + ", ".join(f'"{k}": {v}' for k, v in MIX.items()) + "}"])
-            stats = run_tokenize(spark, config, [write_input(root / "in", rows, partitions)])
+            stats = execute(spark, config, "tokenize", [write_input(root / "in", rows, partitions)])
             results[partitions] = (root / "out", stats)
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", previous)

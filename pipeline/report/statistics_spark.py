@@ -1,37 +1,29 @@
-"""Corpus statistics for the report and the mix job: Spark aggregations over a run's outputs.
+"""Corpus statistics for the report: Spark aggregations over a run's outputs.
 
 Only aggregates come back to the driver (one row per language, source, bin or top-N domain); no
 document is collected. Inputs are the Parquet outputs of a run (<run>/<stage>/) and the small JSON
-files beside them (<run>/stats/*.json, <run>/shards/*/manifest.json).
+files beside them (<run>/stats/*.json, <run>/shards/*/manifest.json). The mix job's token counts, with
+the chars per token and manifest readers the report shares, are pipeline/mix/counts.py.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from pipeline.mix.weights import Bucket
+from pipeline import outputs, stages
+# chars_per_token and manifests: also read by build.py (S.chars_per_token, S.manifests)
+from pipeline.mix.counts import DEFAULT_CHARS_PER_TOKEN, chars_per_token, manifests, read_json  # noqa: F401
 
-DOC_STAGES = ("extract", "filter", "dedup", "classify")   # stages whose output is documents, in order
-DEFAULT_CHARS_PER_TOKEN = 4.0
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
-def read_json(path: str) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
 
 
 def stage_stats(run: str) -> dict[str, dict]:
     """<run>/stats/<stage>.json for every stage that wrote one, in pipeline order."""
-    order = list(DOC_STAGES) + ["tokenize"]
+    order = list(stages.NAMES)
     found = {}
     directory = os.path.join(run, "stats")
     names = sorted(os.listdir(directory)) if os.path.isdir(directory) else []
@@ -45,74 +37,7 @@ def stage_stats(run: str) -> dict[str, dict]:
 
 def final_documents_path(run: str) -> str | None:
     """The last document stage with a complete output (_SUCCESS)."""
-    for stage in reversed(DOC_STAGES):
-        path = os.path.join(run, stage)
-        if os.path.exists(os.path.join(path, "_SUCCESS")):
-            return path
-    return None
-
-
-def manifests(run: str) -> dict[str, dict]:
-    out = {}
-    for split in ("train", "valid"):
-        data = read_json(os.path.join(run, "shards", split, "manifest.json"))
-        if isinstance(data, dict):
-            out[split] = data
-    return out
-
-
-def chars_per_token(run: str) -> dict[str, float]:
-    tok = read_json(os.path.join(run, "stats", "tokenize.json")) or {}
-    return {k: float(v) for k, v in (tok.get("chars_per_token_by_lang") or {}).items() if v}
-
-
-# --- counts for the mix job -------------------------------------------------------------------------
-
-def document_token_counts(spark: SparkSession, run: str) -> tuple[list[Bucket], list[str]]:
-    """Tokens per (lang, source, domain__label) estimated from characters; returns buckets and notes."""
-    path = final_documents_path(run)
-    if path is None:
-        from pipeline.mix.weights import MixError
-        raise MixError(f"{run}: no complete document output ({', '.join(DOC_STAGES)} with _SUCCESS); "
-                       "run the pipeline first or give --counts")
-    docs = spark.read.parquet(path)
-    keys = ["lang", "source"] + (["domain__label"] if "domain__label" in docs.columns else [])
-    rows = docs.groupBy(*keys).agg(F.sum(F.length("text")).alias("chars")).collect()  # one row per bucket
-    cpt = chars_per_token(run)
-    notes = []
-    missing = sorted({r["lang"] or "null" for r in rows} - set(cpt))
-    if missing:
-        notes.append(f"no measured chars/token for {missing} (no tokenize stats): assumed {DEFAULT_CHARS_PER_TOKEN}")
-    buckets = []
-    for r in rows:
-        lang = r["lang"] or "und"
-        tokens = int(round((r["chars"] or 0) / cpt.get(lang, DEFAULT_CHARS_PER_TOKEN)))
-        buckets.append(Bucket(lang, r["source"] or "unknown", r["domain__label"] if "domain__label" in keys else None,
-                              tokens))
-    notes.append(f"token counts estimated from characters of {path}")
-    return sorted(buckets, key=lambda b: (b.lang, b.source, b.domain or "")), notes
-
-
-def manifest_counts(run: str) -> list[Bucket]:
-    """Exact tokens per (lang, source) from the shard manifests, divided by the weight they were made
-    with (train) to recover the unique tokens; valid holds at most one copy."""
-    found = manifests(run)
-    if not found:
-        from pipeline.mix.weights import MixError
-        raise MixError(f"{run}: no shards/train or shards/valid manifest.json; run the tokenize stage first")
-    totals: dict[str, float] = {}
-    for split, m in found.items():
-        applied = (m.get("mix") or {}).get("applied") or {}
-        for key, entry in (m.get("totals") or {}).items():
-            weight = float(applied.get(key, 1.0)) if split == "train" else 1.0
-            unique = entry["tokens"] * entry.get("unique_documents", 1) / max(entry.get("documents", 1), 1) \
-                if weight >= 1 else entry["tokens"] / weight if weight > 0 else 0
-            totals[key] = totals.get(key, 0.0) + unique
-    out = []
-    for key, tokens in sorted(totals.items()):
-        lang, _, source = key.partition("/")
-        out.append(Bucket(lang, source, None, int(round(tokens))))
-    return out
+    return outputs.final_documents_path(run, stages.DOCUMENT_STAGES)
 
 
 # --- aggregations for the report --------------------------------------------------------------------

@@ -4,7 +4,7 @@ datatrove lives only in a separate benchmark environment (never a project depend
 
     python3 -m venv /tmp/benchenv
     /tmp/benchenv/bin/pip install -e . 'datatrove==0.10.1' spacy
-    /tmp/benchenv/bin/python bench/filters.py [DATA] [--min-docs 5000] [--batch 1000]
+    /tmp/benchenv/bin/python bench/filter_speed.py [DATA] [--min-docs 5000] [--batch 1000]
 
 datatrove 0.10.1's filters need no NLTK data: its English word and sentence splitting is
 spaCy's blank "en" pipeline plus the rule-based sentencizer (spacy.blank needs no model
@@ -57,7 +57,7 @@ FAMILIES = {
 }
 _KANA = re.compile(r"[\u3040-\u30ff]")
 SETUP = ("python3 -m venv /tmp/benchenv && /tmp/benchenv/bin/pip install -e {root} 'datatrove==0.10.1' spacy\n"
-         "then: /tmp/benchenv/bin/python bench/filters.py")
+         "then: /tmp/benchenv/bin/python bench/filter_speed.py")
 
 
 def load_documents(data: Path) -> list[tuple[str, str]]:
@@ -128,13 +128,13 @@ def main(argv=None) -> int:
         import spacy  # noqa: F401
         from datatrove.pipeline import filters as dt_filters
     except ImportError as err:
-        print(f"bench/filters.py: {err.name} is not installed in {sys.executable}.\n"
+        print(f"bench/filter_speed.py: {err.name} is not installed in {sys.executable}.\n"
               f"datatrove is benchmark-only; create its environment:\n{SETUP.format(root=ROOT)}", file=sys.stderr)
         return 2
     data = Path(args.data)
     unique = load_documents(data)
     if not unique:
-        print(f"bench/filters.py: no documents under {data} (expected cc-text/dolma/*.jsonl.gz, ...)",
+        print(f"bench/filter_speed.py: no documents under {data} (expected cc-text/dolma/*.jsonl.gz, ...)",
               file=sys.stderr)
         return 2
     if hasattr(os, "sched_setaffinity"):
@@ -177,7 +177,7 @@ def main(argv=None) -> int:
             print(f"    differs: doc {i} ({langs[i]}) ours keep={ours_keep[i]} datatrove keep={dt_keep[i]}: "
                   f"{texts[i][:70]!r}")
     if not families:
-        print("bench/filters.py: none of our filters is registered", file=sys.stderr)
+        print("bench/filter_speed.py: none of our filters is registered", file=sys.stderr)
         return 1
     # every family on each document, one after the other: seconds per document add up
     ours_rate = 1 / sum(1 / f["ours_docs_per_s"] for f in families.values())
