@@ -1,4 +1,4 @@
-"""Labelled training sets for the classifiers, built three ways (jobs/train_classifier.py's recipes).
+"""Labelled training sets for the classifiers, built three ways (classifiers/training.py's recipes).
 
 - labelled files: a text column and a label column (quality hq/lq, or domains code/math/...);
 - reference vs crawl (DCLM and Llama 3 style): positives are a reference set the user supplies

@@ -1,4 +1,4 @@
-"""The document contract (../shared/DESIGN.md): one Arrow schema every stage reads and writes."""
+"""The document contract (docs/architecture.md): one Arrow schema every stage reads and writes."""
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,4 @@
-"""Token shards (../shared/DESIGN.md, "Token shards"): write, verify, read, export to Megatron.
+"""Token shards (docs/architecture.md, "Token shards"): write, verify, read, export to Megatron.
 
     <dir>/00000.ds          raw little-endian token ids (uint16 when the vocabulary fits, else uint32),
                             documents concatenated, each ending in EOS
