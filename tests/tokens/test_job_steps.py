@@ -9,7 +9,7 @@ from pipeline.config import ConfigError, load_config, resolve_mix
 from pipeline.tokens.shards import ShardReader, write_manifest
 from pipeline.tokens.stage import assign_shard_batches, tokenize_batches, write_shard_batches
 from pipeline.tokens.tokenizer import load_tokenizer
-from tests.tokenize.test_tokenizer import ROOT
+from tests.tokens.test_tokenizer import ROOT
 
 DEMO = str(ROOT / "conf" / "tokenizer" / "demo")
 

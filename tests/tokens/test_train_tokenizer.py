@@ -11,7 +11,7 @@ from jobs.train_tokenizer import main
 from pipeline.config import ConfigError
 from pipeline.tokens.tokenizer import load_tokenizer
 from pipeline.tokens.training import parse_lang_weights, sample_rates
-from tests.tokenize.test_tokenizer import PAGES
+from tests.tokens.test_tokenizer import PAGES
 
 
 def corpus(tmp_path):
