@@ -1,22 +1,22 @@
 """Input and output files, local or on any Hadoop-style URI: listing, formats, opening, small writes.
 
 The driver only lists paths (`pipeline.spark.expand_inputs`); each task opens its own files
-with `open_input`, so no record ever travels through the driver.
+with `open_input`, so no record ever travels through the driver. Opening and writing go through
+pipeline/storage.py, the one place that builds filesystems, buffers and retries.
 """
 from __future__ import annotations
 
 import glob
 import os
 import re
-from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Mapping
+
+from pipeline import storage
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet", ".wet.gz", ".wat", ".wat.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".json.zst", ".ndjson")
 PARQUET_SUFFIXES = (".parquet",)
 _CRAWL_ID = re.compile(r"CC-(?:MAIN|NEWS)-\d{4}-\d{2}")
-# s3a:// and s3n:// are Hadoop's names for what pyarrow calls s3://.
-_PYARROW_SCHEMES = {"s3a": "s3", "s3n": "s3"}
 
 
 class InputError(ValueError):
@@ -79,33 +79,18 @@ def check_formats(paths: list[str]) -> None:
                          f"{', '.join(WARC_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES)}")
 
 
-def open_input(path: str) -> BinaryIO:
-    """A seekable binary file for a local path or a URI (s3://, s3a://, gs://, hdfs://...)."""
-    if not is_remote(path):
-        return open(path[len("file://"):] if path.startswith("file://") else path, "rb")
-    import pyarrow.fs
-
-    scheme, rest = path.split("://", 1)
-    uri = f"{_PYARROW_SCHEMES.get(scheme, scheme)}://{rest}"
-    filesystem, inner = pyarrow.fs.FileSystem.from_uri(uri)
-    return filesystem.open_input_file(inner)
+def open_input(path: str, options: Mapping[str, str] | None = None) -> BinaryIO:
+    """A buffered, seekable binary file for a local path or a URI (s3://, s3a://, gs://, hdfs://...).
+    Remote reads are retried on transient errors (pipeline/storage.py); what stays unreadable raises
+    an OSError naming the file. `options`: storage settings (`storage.storage_options`), else the
+    process's defaults."""
+    return storage.open_input(path, options)
 
 
-def write_text(path: str, text: str) -> None:
-    """Write a small file (stats, config) next to Spark's output, locally or on a URI."""
-    if not is_remote(path):
-        local = Path(path[len("file://"):] if path.startswith("file://") else path)
-        local.parent.mkdir(parents=True, exist_ok=True)
-        temporary = local.with_name(local.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(local)
-        return
-    import pyarrow.fs
-
-    scheme, rest = path.split("://", 1)
-    filesystem, inner = pyarrow.fs.FileSystem.from_uri(f"{_PYARROW_SCHEMES.get(scheme, scheme)}://{rest}")
-    with filesystem.open_output_stream(inner) as stream:
-        stream.write(text.encode("utf-8"))
+def write_text(path: str, text: str, options: Mapping[str, str] | None = None) -> None:
+    """Write a small file (stats, config) next to Spark's output, locally or on a URI. Local files
+    are written beside and renamed into place."""
+    storage.write_bytes(path, text.encode("utf-8"), options)
 
 
 def staging_path(path: str) -> str:
@@ -115,12 +100,12 @@ def staging_path(path: str) -> str:
     return f"{parent}/_staging.{name}" if parent else f"_staging.{name}"
 
 
-def read_text(path: str) -> str | None:
-    """A small file written by write_text, or None when it does not exist."""
+def read_text(path: str, options: Mapping[str, str] | None = None) -> str | None:
+    """A small file written by write_text, or None when it does not exist. Other errors (after the
+    storage retries) propagate: 'unreadable' must not pass for 'absent'."""
     try:
-        with open_input(path) as fh:
-            return fh.read().decode("utf-8")
-    except (FileNotFoundError, OSError):
+        return storage.read_bytes(path, options).decode("utf-8")
+    except FileNotFoundError:
         return None
 
 

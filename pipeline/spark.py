@@ -7,6 +7,7 @@ DataFrame work, beside its batch logic) and the commands in `jobs/`; nothing els
 """
 from __future__ import annotations
 
+import heapq
 import os
 import sys
 from functools import partial
@@ -17,7 +18,8 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
-from pipeline.config import SparkConfig
+from pipeline import storage
+from pipeline.config import AUTO, SparkConfig, auto_shuffle_partitions
 from pipeline.io import InputError, check_formats, expand_local, is_remote, staging_path
 
 BatchFunction = Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]
@@ -46,7 +48,8 @@ def build_session(config: SparkConfig, app_name: str | None = None) -> SparkSess
         os.environ.setdefault("SPARK_LOCAL_IP", config.bind_address)
         builder = (builder.config("spark.driver.bindAddress", config.bind_address)
                           .config("spark.driver.host", config.bind_address))
-    builder = (builder.config("spark.sql.shuffle.partitions", str(config.shuffle_partitions))
+    auto = config.shuffle_partitions == AUTO   # `auto`: 2 per core here, sized per stage by jobs/stage_job.py
+    builder = (builder.config("spark.sql.shuffle.partitions", str(200 if auto else config.shuffle_partitions))
                       .config("spark.sql.session.timeZone", "UTC")
                       .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                       .config("spark.python.worker.reuse", "true")
@@ -55,33 +58,44 @@ def build_session(config: SparkConfig, app_name: str | None = None) -> SparkSess
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
+    if auto:
+        session.conf.set("spark.sql.shuffle.partitions",
+                         str(auto_shuffle_partitions(session.sparkContext.defaultParallelism)))
+    _share_storage_settings(session, config)
     return session
 
 
-def input_sizes(spark: SparkSession, paths: list[str]) -> list[int]:
-    """Byte sizes of input files (0 where unknown), for balancing tasks."""
-    sizes = []
-    for path in paths:
-        if is_remote(path):
-            filesystem, hadoop_path = _hadoop(spark, path)
-            sizes.append(int(filesystem.getFileStatus(hadoop_path).getLen()))
-        else:
-            sizes.append(os.path.getsize(path) if os.path.exists(path) else 0)
-    return sizes
+def _share_storage_settings(session: SparkSession, config: SparkConfig) -> None:
+    """Give pyarrow the object-store settings Spark has.
+
+    Hadoop reads `spark.hadoop.fs.s3a.*`; pyarrow (which executors open input files with, and the
+    driver writes small files with) does not. The session's settings, those given with
+    `spark-submit --conf` included, are merged into `config.conf`: the config travels to every
+    executor with the stage's function, and `pipeline.storage.storage_options(config.spark.conf)`
+    finds them there. The driver's own calls use them as the process default. Settings only in
+    Hadoop's core-site.xml are not seen: give them as `spark.hadoop.fs.s3a.*` or as AWS_* variables.
+    """
+    conf = dict(session.sparkContext.getConf().getAll())
+    config.conf.update({key: value for key, value in conf.items()
+                        if key.startswith("spark.hadoop.fs.s3a.") and storage.storage_options({key: value})})
+    storage.configure(config.conf)
 
 
-def expand_inputs(spark: SparkSession, patterns: list[str]) -> list[str]:
-    """File paths matched by `patterns` (local paths, directories, globs or Hadoop URIs).
+def expand_inputs(spark: SparkSession, patterns: list[str]) -> list[tuple[str, int]]:
+    """(path, byte size) of the files matched by `patterns` (local paths, directories, globs or
+    Hadoop URIs), sorted by path.
 
     Only paths reach the driver. Remote patterns are globbed with Hadoop's FileSystem, so every
-    scheme the cluster is configured for (s3a, hdfs, gs, abfs) works.
+    scheme the cluster is configured for (s3a, hdfs, gs, abfs) works; the sizes come with the
+    listing (FileStatus.getLen), never from a request per file.
     """
     local = [p for p in patterns if not is_remote(p)]
-    paths = expand_local(local) if local else []
+    files = [(path, os.stat(path).st_size) for path in (expand_local(local) if local else [])]
     for pattern in (p for p in patterns if is_remote(p)):
-        paths.extend(_expand_hadoop(spark, pattern))
-    check_formats(paths)
-    return paths
+        files.extend(_expand_hadoop(spark, pattern))
+    files = sorted(set(files))
+    check_formats([path for path, _ in files])
+    return files
 
 
 def paths_frame(spark: SparkSession, paths: list[str], sizes: list[int] | None = None) -> DataFrame:
@@ -97,18 +111,28 @@ def paths_frame(spark: SparkSession, paths: list[str], sizes: list[int] | None =
 
 def plan_file_groups(paths: list[str], sizes: list[int], parallelism: int,
                      target_bytes: int = 256 << 20) -> list[list[str]]:
-    """Greedy largest-first packing of files into groups of similar total size."""
+    """Greedy largest-first packing of files into groups (tasks) of similar total size.
+
+    The rule: files go largest first, each to the group with the smallest load so far (ties: fewer
+    files, then the lower index), a heap of loads making it O(files log files). So every file at
+    least as large as the mean load has a group to itself, and no group holds more than
+    max(largest file, 2 x mean load): a group with two or more files received its last file, of
+    size x, when it was the lightest (load <= mean), and every group already had a file >= x, so
+    x <= mean. One file is never split across tasks: WARC records do not start at byte offsets a
+    task could compute without reading (gzip members must be found by scanning), so a 1 GB file is
+    one task's work, and a run of few files has at most one task per file.
+    """
     total = sum(sizes)
     # About a dozen tasks per core: a task costs ~0.3 s, and small tasks let a free core take
     # over when a file holds more HTML than its size suggests (sizes are only a proxy).
     count = max(parallelism * 12, -(-total // target_bytes))
     count = max(1, min(len(paths), count))
     groups: list[list[str]] = [[] for _ in range(count)]
-    loads = [0] * count
+    lightest = [(0, 0, index) for index in range(count)]       # (load, files, index): already a heap
     for size, path in sorted(zip(sizes, paths), key=lambda pair: (-pair[0], pair[1])):
-        lightest = min(range(count), key=lambda i: (loads[i], len(groups[i])))
-        groups[lightest].append(path)
-        loads[lightest] += max(size, 1)
+        load, files, index = heapq.heappop(lightest)
+        groups[index].append(path)
+        heapq.heappush(lightest, (load + max(size, 1), files + 1, index))
     return [sorted(group) for group in groups if group]
 
 
@@ -171,21 +195,22 @@ def persist_on_disk(frame: DataFrame) -> DataFrame:
     return frame.persist(StorageLevel.DISK_ONLY)
 
 
-def _expand_hadoop(spark: SparkSession, pattern: str) -> list[str]:
+def _expand_hadoop(spark: SparkSession, pattern: str) -> list[tuple[str, int]]:
     filesystem, hadoop_path = _hadoop(spark, pattern)
     statuses = filesystem.globStatus(hadoop_path)
     if not statuses:
         raise InputError(f"input glob matches no file: {pattern}")
-    found: list[str] = []
+    found: list[tuple[str, int]] = []
     for status in statuses:
         if status.isDirectory():
             iterator = filesystem.listFiles(status.getPath(), True)
             while iterator.hasNext():
-                path = iterator.next().getPath()
-                if not path.getName().startswith(("_", ".")):
-                    found.append(path.toString())
+                child = iterator.next()
+                path = child.getPath().toString()
+                if not path.rsplit("/", 1)[-1].startswith(("_", ".")):
+                    found.append((path, int(child.getLen())))
         else:
-            found.append(status.getPath().toString())
+            found.append((status.getPath().toString(), int(status.getLen())))
     if not found:
         raise InputError(f"input has no readable files: {pattern}")
     return sorted(found)

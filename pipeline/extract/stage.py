@@ -17,6 +17,7 @@ from pipeline.io import check_local_inputs, input_format, open_input, source_lab
 from pipeline.extract.langid import LanguageIdentifier
 from pipeline.extract.records import InputRecord
 from pipeline.schema import EXTRACT_SCHEMA, document_id
+from pipeline.storage import retry_count, storage_options
 from pipeline.text import clean_text
 from pipeline.extract.textfiles import iter_jsonl, iter_parquet
 from pipeline.extract.urls import normalize_url, registered_domain
@@ -31,47 +32,60 @@ def check_extract(config: RunConfig) -> None:
     check_local_inputs(config.input)
 
 
-def extract_batches(batches: Iterable[pa.RecordBatch], config: RunConfig) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body: batches with a `paths` (list of files) column -> batches of EXTRACT_SCHEMA."""
+def extract_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
+                    retries=None) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body: batches with a `paths` (list of files) column -> batches of EXTRACT_SCHEMA.
+
+    A file that cannot be read (after pipeline/storage.py's retries) raises an OSError naming it:
+    the task fails and Spark retries it; no record of it is dropped silently. `retries`, when given,
+    is a counter with `add(n)` (a Spark accumulator) that receives the storage retries of this task.
+    """
     workers = _workers(dump_yaml(config), config)
+    options = storage_options(config.spark.conf)
     rows: list[dict] = []
-    for batch in batches:
-        for path in (p for group in batch.column("paths").to_pylist() for p in group):
-            for row in extract_file(path, config, workers):
-                rows.append(row)
-                if len(rows) >= config.extract.batch_size:
-                    yield _to_batch(rows, workers.langid)
-                    rows = []
-    if rows:
-        yield _to_batch(rows, workers.langid)
+    before = retry_count()
+    try:
+        for batch in batches:
+            for path in (p for group in batch.column("paths").to_pylist() for p in group):
+                for row in extract_file(path, config, workers, options):
+                    rows.append(row)
+                    if len(rows) >= config.extract.batch_size:
+                        yield _to_batch(rows, workers.langid)
+                        rows = []
+        if rows:
+            yield _to_batch(rows, workers.langid)
+    finally:
+        if retries is not None:
+            retries.add(retry_count() - before)
 
 
-def extract_file(path: str, config: RunConfig, workers=None) -> Iterator[dict]:
+def extract_file(path: str, config: RunConfig, workers=None, options=None) -> Iterator[dict]:
     """Rows (without language) for every record of one input file."""
     workers = workers or _workers(dump_yaml(config), config)
     source = source_label(path, config.source)
-    for record in read_records(path, config.extract.max_html_bytes):
+    options = storage_options(config.spark.conf) if options is None else options
+    for record in read_records(path, config.extract.max_html_bytes, options):
         yield _row(record, source, workers)
 
 
-def read_records(path: str, max_payload: int) -> Iterator[InputRecord]:
+def read_records(path: str, max_payload: int, options=None) -> Iterator[InputRecord]:
+    """Every record of one file, readable or as a counted rejection (damaged bytes).
+
+    An I/O failure is not damage: opening or reading errors (OSError, after the storage retries)
+    propagate with the file named, so the task fails instead of turning a file into rejections.
+    """
     fmt = input_format(path)
-    try:
-        fh = open_input(path)
-    except OSError as err:
+    if fmt is None:
         yield InputRecord(input_file=path, record_id=f"{path}:0", reason="malformed_record",
-                          detail=f"cannot open: {err}"[:300])
+                          detail="unknown input format")
         return
-    with fh:
+    with open_input(path, options) as fh:
         if fmt == "warc":
             yield from iter_warc(fh, path, max_payload)
         elif fmt == "jsonl":
             yield from iter_jsonl(fh, path, max_payload)
-        elif fmt == "parquet":
-            yield from iter_parquet(fh, path, max_payload)
         else:
-            yield InputRecord(input_file=path, record_id=f"{path}:0", reason="malformed_record",
-                              detail="unknown input format")
+            yield from iter_parquet(fh, path, max_payload)
 
 
 class _Workers:

@@ -3,6 +3,10 @@
 Reads WARC/WET/ARC, JSONL and Parquet files (the config's `input`). Writes <output>/extract/
 (kept documents) and <output>/rejected/extract/ (every other record, with drop_reason). The
 per-file work is pipeline/extract/stage.py; the command is jobs/extract.py.
+
+A file that cannot be read fails its task (Spark retries it up to spark.task.maxFailures times),
+then the job, with the file named: unreadable is never counted as rejected. `io_retries` in the
+stats counts the transient storage errors the executors retried (pipeline/storage.py).
 """
 from __future__ import annotations
 
@@ -10,17 +14,27 @@ from pyspark.sql import SparkSession
 
 from pipeline.config import RunConfig
 from pipeline.extract.stage import extract_batches
+from pipeline.io import InputError
 from pipeline.schema import EXTRACT_SCHEMA
-from pipeline.spark import expand_inputs, input_sizes, map_batches, paths_frame
+from pipeline.spark import expand_inputs, map_batches, paths_frame
 from pipeline.stage_spark import commit_outcome
 
 STAGE = "extract"
 
 
 def run_extract(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dict:
-    paths = expand_inputs(spark, inputs)
-    print(f"[extract] {len(paths)} input file(s), extractor={config.extract.extractor}", flush=True)
-    files = paths_frame(spark, paths, input_sizes(spark, paths))
-    rows = map_batches(files, extract_batches, EXTRACT_SCHEMA, config=config)
-    return {"input_files": len(paths),
-            **commit_outcome(spark, config, STAGE, rows, kept_drops=("drop_reason", "drop_detail"))}
+    listed = expand_inputs(spark, inputs)
+    paths, sizes = [path for path, _ in listed], [size for _, size in listed]
+    print(f"[extract] {len(paths)} input file(s), {sum(sizes) / 1e9:.2f} GB, "
+          f"extractor={config.extract.extractor}", flush=True)
+    files = paths_frame(spark, paths, sizes)
+    # Retries of successful tasks only (Spark drops a failed task's updates); at least, not exact,
+    # should a persisted partition be recomputed.
+    retries = spark.sparkContext.accumulator(0)
+    rows = map_batches(files, extract_batches, EXTRACT_SCHEMA, config=config, retries=retries)
+    outcome = commit_outcome(spark, config, STAGE, rows, kept_drops=("drop_reason", "drop_detail"))
+    if outcome["records_in"] == 0:
+        # Files that hold no record at all are not a corpus: fail rather than report an empty success.
+        raise InputError(f"extract: the {len(paths)} input file(s) gave no records at all "
+                         f"(first: {paths[0]}); are they empty?")
+    return {"input_files": len(paths), "input_bytes": sum(sizes), "io_retries": retries.value, **outcome}

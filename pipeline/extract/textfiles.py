@@ -2,7 +2,8 @@
 
 Recognised fields: `text` (required), and optionally `id`, `url`, `source` and one of
 `fetched_at`, `date`, `timestamp`. A line that is not UTF-8 is a `decode_error`; one that is not
-a JSON object with a string `text` is a `malformed_record`; blank lines are not records.
+a JSON object with a string `text` is a `malformed_record`; blank lines are not records. A file
+that cannot be read (`pipeline.storage.ReadError`) is not damage: the error propagates.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 from typing import BinaryIO, Iterator
 
 from pipeline.extract.records import InputRecord, parse_timestamp
+from pipeline.storage import ReadError
 
 _TIME_FIELDS = ("fetched_at", "date", "timestamp")
 _PARQUET_COLUMNS = ("text", "id", "url", "source") + _TIME_FIELDS
@@ -31,6 +33,8 @@ def iter_jsonl(fh: BinaryIO, input_file: str, max_bytes: int | None = None) -> I
                                   reason="too_large", detail=f"line {line_number}: > {max_bytes} bytes")
             elif raw.strip():
                 yield _jsonl_record(raw, input_file, line_number)
+    except ReadError:
+        raise  # the file could not be read: not damage, fails the task (pipeline/storage.py)
     except (EOFError, OSError, ValueError) as err:  # truncated or corrupt compression
         yield InputRecord(input_file=input_file, record_id=f"{input_file}:{line_number + 1}",
                           reason="malformed_record", detail=f"after line {line_number}: {type(err).__name__}: {err}"[:300])
@@ -60,6 +64,8 @@ def iter_parquet(fh: BinaryIO, input_file: str, max_bytes: int | None = None) ->
 
     try:
         parquet = pq.ParquetFile(fh)
+    except ReadError:
+        raise
     except Exception as err:
         yield InputRecord(input_file=input_file, record_id=f"{input_file}:0", reason="malformed_record",
                           detail=f"unreadable Parquet file: {err}"[:300])

@@ -4,6 +4,11 @@ warcio parses records; when a record cannot be parsed (a corrupt gzip member, a 
 Content-Length, a truncated file), this reader reports one `malformed_record` for the damaged
 region and resumes at the next gzip member or `WARC/` header, so the records after the damage
 are kept too.
+
+Damage is about bytes that were read. When the file itself cannot be read (the storage raises
+`pipeline.storage.ReadError` after its retries: a dropped connection, throttling, a vanished
+file), nothing is known about the records there: the error propagates and fails the task, which
+Spark retries; counting it as damage would drop those records silently.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeadersParser
 
 from pipeline.extract.records import InputRecord, parse_timestamp
+from pipeline.storage import ReadError
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -37,7 +43,9 @@ def iter_warc(fh: BinaryIO, input_file: str, max_payload: int) -> Iterator[Input
                 damaged = False
             yield from checked.release()
             return
-        except Exception as err:  # warcio, zlib and EOF errors all mean 'damaged here'
+        except ReadError:
+            raise  # the storage could not deliver the bytes: an I/O failure, not damage (fails the task)
+        except Exception as err:  # warcio, zlib and EOF errors on bytes that were read: 'damaged here'
             yield from checked.release()
             failed_at = max(iterator.offset, start)
             if not damaged:
@@ -127,6 +135,8 @@ def _to_input_record(record, iterator: ArchiveIterator, input_file: str, max_pay
 def _parse_http_headers(record):
     try:
         return StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0"]).parse(record.raw_stream)
+    except ReadError:
+        raise
     except Exception:
         return None
 

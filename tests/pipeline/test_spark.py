@@ -1,8 +1,9 @@
 import os
+import random
 
 import pytest
 
-from pipeline.spark import plan_file_groups
+from pipeline.spark import expand_inputs, plan_file_groups
 
 
 def test_file_groups_balance_sizes_and_keep_every_file():
@@ -18,6 +19,51 @@ def test_file_groups_balance_sizes_and_keep_every_file():
 
 def test_few_files_get_one_task_each():
     assert plan_file_groups(["a", "b"], [5, 5], parallelism=8) == [["a"], ["b"]]
+
+
+def _quadratic_plan(paths, sizes, parallelism, target_bytes=256 << 20):
+    """The planner as it was (a scan of every group per file): the heap must give the same groups."""
+    total = sum(sizes)
+    count = max(1, min(len(paths), max(parallelism * 12, -(-total // target_bytes))))
+    groups, loads = [[] for _ in range(count)], [0] * count
+    for size, path in sorted(zip(sizes, paths), key=lambda pair: (-pair[0], pair[1])):
+        lightest = min(range(count), key=lambda i: (loads[i], len(groups[i])))
+        groups[lightest].append(path)
+        loads[lightest] += max(size, 1)
+    return [sorted(group) for group in groups if group]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_heap_plans_what_the_scan_planned(seed):
+    rng = random.Random(seed)
+    paths = [f"s3a://b/{i:05d}.warc.gz" for i in range(rng.randint(1, 400))]
+    sizes = [rng.choice([0, 10, 1 << 20, rng.randint(1, 2 << 30)]) for _ in paths]
+    parallelism = rng.randint(1, 16)
+    assert plan_file_groups(paths, sizes, parallelism) == _quadratic_plan(paths, sizes, parallelism)
+
+
+def test_crawl_scale_plans_are_balanced():
+    # 90,000 files: mostly a few MB, 5% of ~1 GB and a few of 6 GB, so small files share tasks.
+    rng = random.Random(7)
+    paths = [f"s3a://bucket/crawl/segments/{i // 100}/{i:06d}.jsonl.gz" for i in range(90_000)]
+    sizes = [rng.choices([rng.randint(1, 5 << 20), rng.randint(900 << 20, 1200 << 20), 6 << 30],
+                         weights=[94, 5, 1])[0] for _ in paths]
+    groups = plan_file_groups(paths, sizes, parallelism=200)
+    assert 10_000 < len(groups) < 90_000
+    assert sorted(p for g in groups for p in g) == sorted(paths)
+    size_of = dict(zip(paths, sizes))
+    loads = [sum(max(size_of[p], 1) for p in g) for g in groups]
+    mean = sum(loads) / len(loads)
+    assert max(loads) <= max(max(sizes), 2 * mean)
+
+
+def test_listing_returns_sizes_without_asking_per_file(tmp_path):
+    (tmp_path / "a.warc.gz").write_bytes(b"x" * 10)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.jsonl").write_bytes(b"y" * 3)
+    # Local patterns need no session: the sizes come from the walk itself.
+    assert expand_inputs(None, [str(tmp_path)]) == [(str(tmp_path / "a.warc.gz"), 10),
+                                                    (str(tmp_path / "sub" / "b.jsonl"), 3)]
 
 
 def _listening_addresses(port: int) -> set[str]:
