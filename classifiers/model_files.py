@@ -7,7 +7,12 @@
 
 `load_model` checks the sidecar (format, version, normalisation, backend, files present,
 no pickles) before dispatching to the backend, and fails with a ConfigError naming the file.
-No pyspark here.
+
+A model directory may be an object-store URI (s3a://bucket/models/quality): `read_sidecar` reads
+its model.json remotely, `load_model` loads from a local copy fetched once per machine
+(pipeline.storage.local_copy, keyed by URI, sizes and modification times), so an executor
+downloads a model once, not once per task. `check_models` is the classify stage's check before
+Spark starts (pipeline/stages.py). No pyspark here.
 """
 from __future__ import annotations
 
@@ -23,7 +28,9 @@ import numpy as np
 from classifiers.fasttext_backend import FastTextClassifier, FastTextParams
 from classifiers.normalize import NORMALIZATION_VERSION
 from classifiers.sklearn_backend import SklearnClassifier, SklearnParams, refuse_pickle
+from pipeline import storage
 from pipeline.config import ConfigError
+from pipeline.io import is_remote, join
 
 SIDECAR = "model.json"
 FORMAT = "curate-classifier"
@@ -106,21 +113,68 @@ def save_model(model: Classifier, directory: str | os.PathLike, *, training_data
 def models_identity(config) -> dict:
     """The classify stage's models as its run key sees them: each model.json (it names the
     training data's sha256 and the files), so a retrained model reruns the stage."""
-    from pipeline.io import join, read_text
+    from pipeline.io import read_text
 
-    return {name: read_text(join(directory, SIDECAR)) for name, directory in config.classify.models.items()}
+    options = storage.storage_options(config.spark.conf)
+    return {name: read_text(join(directory, SIDECAR), options) for name, directory in config.classify.models.items()}
 
 
-def read_sidecar(directory: str | os.PathLike) -> dict:
-    directory = Path(directory)
-    refuse_pickle(directory)
-    if not directory.is_dir():
-        raise ConfigError(f"{directory}: not a model directory (expected a folder holding {SIDECAR})")
-    path = directory / SIDECAR
-    if not path.is_file():
-        raise ConfigError(f"{path}: missing; a model directory is written by classifiers.model_files.save_model")
+def check_models(config) -> None:
+    """The classify stage's check, before Spark starts: at least one model; each model.json reads
+    and each model loads, fetched as executors will fetch it (a local copy of a URI); each
+    positive label is a label of its model. ConfigError naming the key and the file."""
+    from classifiers.scoring import score_columns   # scoring imports this module
+
+    models = config.classify.models
+    if not models:
+        raise ConfigError("key 'classify.models': name at least one model directory, e.g. "
+                          "--set 'classify.models={quality: models/quality}'")
+    options = storage.storage_options(config.spark.conf)
+    for name, directory in models.items():
+        try:
+            load_model(directory, options)
+        except ConfigError as err:
+            raise ConfigError(f"key 'classify.models.{name}': {err}") from None
+        except Exception as err:   # a backend's own failure on a corrupt file (fastText: ValueError)
+            detail = " ".join(str(err).split())[:200]
+            raise ConfigError(f"key 'classify.models.{name}': {directory}: the model does not load "
+                              f"({type(err).__name__}: {detail})") from None
+        local = storage.local_copy(str(directory), options)    # a URI's copy, fetched by load_model above
+        try:
+            score_columns(name, local, config.classify.positive_labels.get(name))
+        except ConfigError as err:
+            raise ConfigError(str(err).replace(local, str(directory).rstrip("/"))) from None
+
+
+def with_storage_settings(batches, *, apply, options: dict, **kwargs):
+    """mapInArrow body: `apply(batches, **kwargs)` in a Python worker whose default storage
+    settings are `options` (so load_model, called by classifiers/scoring.py with a directory
+    only, fetches a remote model with the run's endpoint and credentials)."""
+    storage.configure(options)
+    yield from apply(batches, **kwargs)
+
+
+def read_sidecar(directory: str | os.PathLike, options: dict | None = None) -> dict:
+    if is_remote(str(directory)):
+        path = join(str(directory), SIDECAR)
+        try:
+            text = storage.read_bytes(path, options).decode("utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: missing; a model directory is written by "
+                              "classifiers.model_files.save_model") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path}: cannot read ({' '.join(str(err).split())[:200]})") from None
+    else:
+        directory = Path(directory)
+        refuse_pickle(directory)
+        if not directory.is_dir():
+            raise ConfigError(f"{directory}: not a model directory (expected a folder holding {SIDECAR})")
+        path = directory / SIDECAR
+        if not path.is_file():
+            raise ConfigError(f"{path}: missing; a model directory is written by classifiers.model_files.save_model")
+        text = path.read_text(encoding="utf-8")
     try:
-        sidecar = json.loads(path.read_text(encoding="utf-8"))
+        sidecar = json.loads(text)
     except ValueError as err:
         raise ConfigError(f"{path}: not valid JSON ({err})") from err
     if not isinstance(sidecar, dict) or sidecar.get("format") != FORMAT:
@@ -136,8 +190,20 @@ def read_sidecar(directory: str | os.PathLike) -> dict:
     return sidecar
 
 
-def load_model(directory: str | os.PathLike) -> Classifier:
-    """The classifier saved in `directory`; ConfigError naming the file for anything wrong."""
+def load_model(directory: str | os.PathLike, options: dict | None = None) -> Classifier:
+    """The classifier saved in `directory` (a local path, or a URI loaded from its local copy:
+    pipeline.storage.local_copy with `options`, else the process's storage settings); ConfigError
+    naming the file for anything wrong."""
+    if is_remote(str(directory)):
+        read_sidecar(directory, options)     # a missing or foreign model.json fails before any download
+        try:
+            local = storage.local_copy(str(directory), options)
+        except OSError as err:
+            raise ConfigError(f"{directory}: cannot fetch the model ({' '.join(str(err).split())[:200]})") from None
+        try:
+            return load_model(local)
+        except ConfigError as err:           # name the URI the user gave, not the cache
+            raise ConfigError(str(err).replace(local, str(directory).rstrip("/"))) from None
     sidecar = read_sidecar(directory)
     backend = sidecar.get("backend")
     try:

@@ -1,7 +1,7 @@
 """The classify stage's driver side: score documents with trained classifiers, then apply thresholds.
 
-Reads the previous stage's documents. Every model in classify.models scores every document
-(classifiers/scoring.py, loaded once per Python worker): `<name>__score` for a binary model,
+Reads the previous stage's documents. Every model in classify.models (a local directory or an
+object-store URI) scores every document (classifiers/scoring.py, loaded once per Python worker): `<name>__score` for a binary model,
 `<name>__<label>` per label and `<name>__label` (the most probable) for a multi-class one.
 Thresholds (binary models) keep documents by absolute score (min_score) or keep the top X% per
 language (keep_top_percent, from Spark's approximate quantiles). Writes <output>/classify/ (kept,
@@ -14,8 +14,10 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from classifiers.model_files import with_storage_settings
 from classifiers.scoring import label_column, score_batches, score_columns
 from pipeline.config import ConfigError, RunConfig
+from pipeline.storage import storage_options
 from pipeline.spark import arrow_schema, map_batches, persist_on_disk
 from pipeline.stage_spark import commit_outcome, read_documents
 
@@ -32,7 +34,11 @@ def run_classify(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
     docs = read_documents(spark, inputs)
     print(f"[classify] scoring with {', '.join(f'{n} ({d})' for n, d in settings.models.items())}", flush=True)
     schema = _arrow_schema(docs, columns)
-    scored = persist_on_disk(map_batches(docs, score_batches, schema, models=settings.models, columns=columns))
+    # Executors load each model once per Python worker; a URI from a local copy fetched once per
+    # machine (classifiers/model_files.py), with the run's storage settings.
+    scored = persist_on_disk(map_batches(docs, with_storage_settings, schema, apply=score_batches,
+                                         options=storage_options(config.spark.conf),
+                                         models=settings.models, columns=columns))
     try:
         cutoffs = _cutoffs(scored, settings.thresholds, columns)
         outcome = commit_outcome(spark, config, STAGE, scored.withColumn("drop_reason", _reason(cutoffs)),

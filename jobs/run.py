@@ -1,22 +1,24 @@
 """Run every stage configured in `stages`, in flow order, on one Spark session.
 
     python -m jobs.run --conf conf/default.yaml
-    spark-submit jobs/run.py --conf conf/default.yaml --output s3a://bucket/out
+    spark-submit jobs/run.py --conf conf/cluster.yaml --input 's3a://bucket/crawl/*.warc.gz' --output s3a://bucket/out \
+        --set 'classify.models={quality: s3a://bucket/models/quality}' --set tokenize.tokenizer=s3a://bucket/tokenizer.model
 
 Each stage reads the output of the stage before it in this run's `stages` (pipeline/stages.py).
-Every stage's checks run before the first one starts. Ends with a short summary per stage and the
-paths of what it wrote. A rerun skips the stages that are complete with the same config and inputs
-(pipeline/resume.py): after an interruption it resumes at the first incomplete stage; --force
-reruns everything.
+Every stage's checks run before the first one starts, and before Spark starts: inputs read,
+--output takes a probe write, the models and the tokenizer load (pipeline/preflight.py). Ends with
+a short summary per stage and the paths of what it wrote. A rerun skips the stages that are
+complete with the same config and inputs (pipeline/resume.py): after an interruption it resumes at
+the first incomplete stage; --force reruns everything.
 """
 from __future__ import annotations
 
 import sys
 import time
 
+from jobs.stage_job import check_deferred, preflight, resolved_yaml, size_shuffle
 from pipeline import outputs, stages
 from pipeline.cli import build_parser, parse_args_and_config, run_main
-from pipeline.config import dump_yaml
 from pipeline.io import write_text
 from pipeline.resume import completed_stats, stage_keys
 from pipeline.spark import build_session
@@ -30,16 +32,19 @@ def main(argv: list[str] | None = None) -> int:
 
     def job() -> int:
         args, config = parse_args_and_config(parser, argv)
-        for name in config.stages:          # fail fast, before starting a JVM
-            stages.get(name).check_config(config)
+        # Fail fast, before starting a JVM: every stage's check (models load, the tokenizer loads,
+        # inputs read), the output probe, then what only Hadoop can check (jobs/stage_job.py).
+        deferred = preflight(config, list(config.stages))
         started = time.time()
         spark = build_session(config.spark, app_name="curate-run")
+        check_deferred(spark, deferred)
         resolved = outputs.resolved_config(config.output)
-        write_text(resolved, dump_yaml(config))
+        write_text(resolved, resolved_yaml(config))
         resumable = [name for name in config.stages if stages.get(name).resumable]
         keys = stage_keys(config, resumable)
         results = []
         for name in config.stages:
+            size_shuffle(spark, config, name, stages.default_inputs(config, name))
             stats = (_run_resumable(spark, config, name, keys[name], args.force) if name in keys
                      else execute(spark, config, name))
             results.append((name, stats))

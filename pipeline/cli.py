@@ -52,9 +52,11 @@ def parse_config(parser: argparse.ArgumentParser, argv: list[str] | None) -> Run
 
 
 def parse_args_and_config(parser: argparse.ArgumentParser, argv: list[str] | None, *,
-                          stage_files: bool = True) -> tuple[argparse.Namespace, RunConfig]:
+                          stage_files: bool = True, running: list[str] | None = None
+                          ) -> tuple[argparse.Namespace, RunConfig]:
     """The parsed options and the config they resolve to (file, then --input/--output, then --set).
-    stage_files: check the model and tokenizer files of every configured stage (load_config)."""
+    stage_files: check the model and tokenizer files of every configured stage; running: the stages
+    whose required (???) keys must be given (default: the configured ones; load_config)."""
     args = parser.parse_args(argv)
     conf_path = args.conf or (DEFAULT_CONF if os.path.isfile(DEFAULT_CONF) else None)
     overrides = list(args.overrides)
@@ -62,7 +64,7 @@ def parse_args_and_config(parser: argparse.ArgumentParser, argv: list[str] | Non
         overrides.append(f"input={_yaml_list(args.input)}")
     if args.output:
         overrides.append(f"output={_yaml_scalar(args.output)}")
-    return args, load_config(conf_path, overrides, stage_files=stage_files)
+    return args, load_config(conf_path, overrides, stage_files=stage_files, running=running)
 
 
 def run_main(main: Callable[[], int]) -> int:
@@ -70,7 +72,7 @@ def run_main(main: Callable[[], int]) -> int:
     try:
         return main()
     except (ConfigError, InputError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {' '.join(str(err).splitlines())}", file=sys.stderr)   # one line, always
         return EXIT_USAGE
 
 

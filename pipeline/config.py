@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.config_file import ConfigError, coerce, load_dataclass, read_yaml
+from pipeline.config_file import ConfigError, build, coerce, parse_override, read_yaml, set_dotted
 
 
 @dataclass
@@ -23,7 +23,9 @@ class SparkConfig:
     master: str = "local[*]"            # spark-submit's --master wins over this
     app_name: str = "curate"
     bind_address: str = "127.0.0.1"     # driver and UI bind here when the master is local[...]
-    shuffle_partitions: int = 8         # spark.sql.shuffle.partitions for global steps
+    # spark.sql.shuffle.partitions for global steps: a number, or `auto`: sized at each stage's start
+    # from the cluster's cores and the stage's input (auto_shuffle_partitions; conf/cluster.yaml).
+    shuffle_partitions: int | str = 8
     driver_memory: str = "4g"           # only honoured when Python starts the JVM (not under spark-submit)
     conf: dict[str, str] = field(default_factory=dict)  # any extra spark.* setting
 
@@ -100,7 +102,11 @@ class MinHashConfig:
     seed: int = 1
     verify: bool = True                 # exact Jaccard of every candidate pair before clustering
     pair_bucket_size: int = 32          # verify: buckets up to this size give all pairs, larger ones a star
+    # verify: `shingles` brings each document's text once to every partition of pairs that needs it;
+    # `text` (the former path, same result) joins both texts onto every pair. For benchmarks.
+    verify_by: str = "shingles"
     max_rounds: int = 50                # connected-components rounds before giving up
+    checkpoint_every: int = 5           # connected components: cut the lineage every this many rounds
 
 
 @dataclass
@@ -118,7 +124,14 @@ class SemanticDedupConfig:
     model: str = ""                     # sentence_transformers: a local model directory, e.g. all-MiniLM-L6-v2
     dim: int = 256                      # hashing: embedding size after the random projection
     eps: float = 0.05                   # duplicates have cosine similarity above 1 - eps (SemDeDup)
-    cluster_docs: int = 1000            # k-means k = ceil(documents / cluster_docs)
+    # Clusters are cells of a k-means tree: the corpus is split into k = ceil(documents /
+    # cluster_docs) cells, at most max_clusters, and every cell of more than max_cluster_docs is
+    # split again the same way, until none is. Each k-means is fitted on a seeded sample of
+    # sample_per_cluster documents a centroid, so time grows linearly with the corpus.
+    cluster_docs: int = 1000            # documents a cluster, about
+    max_clusters: int = 256             # k of one k-means, at most
+    max_cluster_docs: int = 2000        # no larger cluster reaches the pairwise step (>= cluster_docs)
+    sample_per_cluster: int = 64        # documents sampled a centroid to fit a k-means
     max_iter: int = 20                  # k-means iterations
     seed: int = 1
     batch_size: int = 256               # documents per embedding batch
@@ -134,6 +147,9 @@ class DedupConfig:
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     lines: LineDedupConfig = field(default_factory=LineDedupConfig)
     semantic: SemanticDedupConfig = field(default_factory=SemanticDedupConfig)
+    # Reliable checkpoints of the iterative steps (connected components), on a filesystem every
+    # executor reaches; "" = <output>/_checkpoints/dedup. Removed when the stage ends.
+    checkpoint_dir: str = ""
 
 
 @dataclass
@@ -157,6 +173,24 @@ class TrainClassifierConfig:
     # (classifiers/sklearn_backend.SklearnParams); unknown names are an error.
     fasttext: dict[str, Any] = field(default_factory=dict)
     sklearn: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DecontamConfig:
+    # Evaluation sets: a folder (local or object store) of JSONL, Parquet or .txt files, one benchmark
+    # per file or subfolder (its name names the benchmark). Nothing is downloaded.
+    eval_sets: str = ""
+    # Fields whose text makes an example (a list field, such as choices, gives every item); [] = all.
+    fields: list[str] = field(default_factory=lambda: [
+        "question", "choices", "answer", "passage", "context", "text", "prompt", "query", "sentence"])
+    ngram: int = 13                 # words per n-gram (GPT-3: 13; Llama 3 reports 8)
+    char_ngram: int = 20            # characters per n-gram for scripts without spaces (zh, ja, th...)
+    max_doc_frequency: int = 10     # n-grams in more documents than this are too common to count (GPT-3: 10)
+    action: str = "drop"            # drop: reject the document | cut: remove the matches, keep the rest
+    cut_margin: int = 200           # characters removed on each side of a match (GPT-3: 200)
+    min_piece_chars: int = 200      # pieces shorter than this after cutting are removed (GPT-3: 200)
+    max_pieces: int = 10            # a document cut into more pieces is rejected (GPT-3: 10)
+    samples: int = 20               # matches kept in the stats for the report
 
 
 @dataclass
@@ -187,6 +221,7 @@ class RunConfig:
     filter: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    decontam: DecontamConfig = field(default_factory=DecontamConfig)
     tokenize: TokenizeConfig = field(default_factory=TokenizeConfig)
     train_classifier: TrainClassifierConfig = field(default_factory=TrainClassifierConfig)
 
@@ -195,18 +230,142 @@ DEDUP_STEPS = ("url", "exact", "minhash", "lines", "semantic")
 SEMANTIC_BACKENDS = ("hashing", "sentence_transformers")
 KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
 MINHASH_SCHEMES = ("affine32", "mersenne61")   # implemented in dedup/minhash.py
+MINHASH_VERIFY_BY = ("shingles", "text")       # dedup/minhash_spark.py's two verifications
 # Keys of filter.options whose values are local files (a path, a list or a {lang: path} mapping).
 FILTER_PATH_OPTIONS = ("blocklists", "wordlists", "reference")
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] = (), *,
-                stage_files: bool = True) -> RunConfig:
-    """Read YAML at `path` (or the defaults), apply `key=value` overrides, validate. With
-    stage_files, the model and tokenizer files of the configured stages must exist (off for the
-    tools that make those files)."""
-    config = load_dataclass(RunConfig, path, overrides)
-    _check_semantics(config, str(path) if path else "<defaults>", stage_files)
+                stage_files: bool = True, running: list[str] | None = None) -> RunConfig:
+    """Read YAML at `path` (or the defaults; a profile may name a `base` file it refines), apply
+    `key=value` overrides, validate. With stage_files, the model and tokenizer files of the
+    configured stages must exist (off for the tools that make those files).
+
+    A value `???` (REQUIRED) is a key the user must supply: an error naming it when the key
+    belongs to a stage in `running` (default: the config's `stages` with stage_files, no stage
+    without: the tools) or to no stage at all (output, spark); otherwise the key's default applies.
+    """
+    where = str(path) if path else "<defaults>"
+    raw: dict[str, Any] = read_profile(Path(path)) if path else {}
+    for item in overrides:
+        key, value = parse_override(item)
+        _open_required_sections(raw, key)
+        set_dotted(raw, key, value, where="--set")
+    if running is None:
+        running = _listed(raw.get("stages", RunConfig().stages)) if stage_files else []
+    _check_required(raw, where, running)
+    partitions = _pop_shuffle_partitions(raw, where)
+    config = build(RunConfig, raw, prefix="", where=where)
+    if partitions is not None:
+        config.spark.shuffle_partitions = partitions
+    _check_semantics(config, where, stage_files)
     return _with_absolute_paths(config)
+
+
+# ---- profiles: `base` files and required keys ---------------------------------------------------
+
+REQUIRED = "???"        # OmegaConf's spelling of "no default: the user must give this key"
+AUTO = "auto"
+AUTO_PARTITION_BYTES = 128 << 20    # auto shuffle partitions: one per 128 MiB of a stage's input...
+AUTO_MAX_PARTITIONS = 100_000       # ...up to this many (the driver tracks maps x reducers), and at
+                                    # least two per core
+
+
+def auto_shuffle_partitions(cores: int, input_bytes: int = 0) -> int:
+    """`spark.shuffle_partitions: auto`: max(2 x the cluster's cores, input bytes / 128 MiB), the
+    size term capped at AUTO_MAX_PARTITIONS. Adaptive execution can only merge partitions, never
+    split them, so this errs on the side of many; AQE coalesces the small ones."""
+    by_size = min(AUTO_MAX_PARTITIONS, -(-max(int(input_bytes), 0) // AUTO_PARTITION_BYTES))
+    return max(2 * max(int(cores), 1), by_size)
+
+
+def read_profile(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The YAML mapping at `path`, laid over the file its `base` key names (a path relative to
+    `path`'s folder): sections merge key by key, any other value (a list, a mapping such as
+    classify.models or spark.conf, a scalar) replaces the base's whole."""
+    raw = read_yaml(path)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"{path}: key 'base' must name a config file, e.g. base: default.yaml")
+    base_path = Path(base) if os.path.isabs(base) else path.parent / base
+    if base_path.resolve() in _seen or base_path.resolve() == path.resolve():
+        raise ConfigError(f"{path}: key 'base': {base_path} is already part of this profile (a cycle)")
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: key 'base': config file not found: {base_path}")
+    return _merge(read_profile(base_path, (*_seen, path.resolve())), raw, RunConfig)
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any], cls: type) -> dict[str, Any]:
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    merged = dict(base)
+    for key, value in top.items():
+        hint = hints.get(key)
+        if dataclasses.is_dataclass(hint) and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value, hint)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _open_required_sections(raw: dict[str, Any], dotted: str) -> None:
+    """`--set classify.models.quality=...` over `classify.models: ???` fills an empty mapping."""
+    node = raw
+    for part in dotted.split(".")[:-1]:
+        if node.get(part) == REQUIRED:
+            node[part] = {}
+        node = node.get(part)
+        if not isinstance(node, dict):
+            return
+
+
+def _required_markers(node: Any, prefix: str = "") -> list[str]:
+    if isinstance(node, dict):
+        return [key for k, v in node.items() for key in _required_markers(v, f"{prefix}{k}.")]
+    if isinstance(node, list):
+        return [prefix.rstrip(".")] if REQUIRED in node else []
+    return [prefix.rstrip(".")] if node == REQUIRED else []
+
+
+def _check_required(raw: dict[str, Any], where: str, running: list[str]) -> None:
+    """One line naming every `???` key a running stage (or the run itself) needs; the `???` keys
+    of stages that do not run are dropped, so their defaults apply."""
+    from pipeline.stages import STAGES
+
+    missing = []
+    for key in _required_markers(raw):
+        owners = [stage.name for stage in STAGES if key.split(".")[0] in stage.sections]
+        if any(name in running for name in owners) or (running and not owners):
+            missing.append(key)
+            continue
+        parts, node = key.split("."), raw
+        for part in parts[:-1]:
+            node = node[part]
+        del node[parts[-1]]
+    if missing:
+        how = ", ".join(f"--{key}" if key in ("input", "output") else f"--set {key}=..." for key in missing)
+        keys = ", ".join(f"'{key}'" for key in missing)
+        raise ConfigError(f"{where}: {'key' if len(missing) == 1 else 'keys'} {keys} "
+                          f"{'is' if len(missing) == 1 else 'are'} required (the profile leaves "
+                          f"{'it' if len(missing) == 1 else 'them'} {REQUIRED}): give {how}")
+
+
+def _pop_shuffle_partitions(raw: dict[str, Any], where: str) -> int | str | None:
+    spark = raw.get("spark")
+    if not isinstance(spark, dict) or "shuffle_partitions" not in spark:
+        return None
+    value = spark.pop("shuffle_partitions")
+    if value == AUTO or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return value
+    raise ConfigError(f"{where}: key 'spark.shuffle_partitions' must be a positive integer or {AUTO}, "
+                      f"got {type(value).__name__} {value!r}"[:200])
 
 
 def _with_absolute_paths(config: RunConfig) -> RunConfig:
@@ -227,6 +386,7 @@ def _with_absolute_paths(config: RunConfig) -> RunConfig:
     config.langid.model = absolute(config.langid.model)
     config.dedup.semantic.model = absolute(config.dedup.semantic.model)
     config.classify.models = absolute(config.classify.models)
+    config.decontam.eval_sets = absolute(config.decontam.eval_sets)
     config.tokenize.tokenizer = absolute(config.tokenize.tokenizer)
     config.tokenize.mix_file = absolute(config.tokenize.mix_file)
     for options in config.filter.options.values():
@@ -275,6 +435,7 @@ def _check_semantics(config: RunConfig, where: str, stage_files: bool = True) ->
     if not config.input:
         raise ConfigError(f"{where}: key 'input': give at least one path or glob")
     _check_dedup(config.dedup, where)
+    _check_decontam(config.decontam, where, "decontam" in config.stages)
     _check_tokenize(config.tokenize, where, files_must_exist=stage_files and "tokenize" in config.stages)
     _check_classify(config.classify, where, models_must_exist=stage_files and "classify" in config.stages)
     _check_train_classifier(config.train_classifier, where)
@@ -341,13 +502,23 @@ def _check_dedup(dedup: DedupConfig, where: str) -> None:
                           f"model (e.g. a downloaded all-MiniLM-L6-v2); not found: '{semantic.model}'")
     if not 0 < semantic.eps < 1:
         raise ConfigError(f"{where}: key 'dedup.semantic.eps' must be in (0, 1), got {semantic.eps}")
+    if minhash.verify_by not in MINHASH_VERIFY_BY:
+        raise ConfigError(f"{where}: key 'dedup.minhash.verify_by': unknown value '{minhash.verify_by}' "
+                          f"(known: {', '.join(MINHASH_VERIFY_BY)})")
+    if semantic.max_cluster_docs < semantic.cluster_docs:
+        raise ConfigError(f"{where}: key 'dedup.semantic.max_cluster_docs' ({semantic.max_cluster_docs}) must be "
+                          f">= dedup.semantic.cluster_docs ({semantic.cluster_docs})")
+    if semantic.max_clusters < 2:
+        raise ConfigError(f"{where}: key 'dedup.semantic.max_clusters' must be >= 2, got {semantic.max_clusters}")
     positive = {"dedup.minhash.num_perm": minhash.num_perm, "dedup.minhash.word_ngram": minhash.word_ngram,
                 "dedup.minhash.char_ngram": minhash.char_ngram, "dedup.minhash.max_rounds": minhash.max_rounds,
                 "dedup.minhash.pair_bucket_size": minhash.pair_bucket_size,
+                "dedup.minhash.checkpoint_every": minhash.checkpoint_every,
                 "dedup.lines.max_occurrences": dedup.lines.max_occurrences,
                 "dedup.lines.bucket_docs": dedup.lines.bucket_docs, "dedup.semantic.dim": semantic.dim,
                 "dedup.semantic.cluster_docs": semantic.cluster_docs, "dedup.semantic.max_iter": semantic.max_iter,
-                "dedup.semantic.batch_size": semantic.batch_size}
+                "dedup.semantic.batch_size": semantic.batch_size,
+                "dedup.semantic.sample_per_cluster": semantic.sample_per_cluster}
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{where}: key '{key}' must be > 0, got {value}")
@@ -370,6 +541,20 @@ def resolve_mix(tokenize: TokenizeConfig, where: str = "config") -> dict[str, fl
         if not weight >= 0 or weight == float("inf"):
             raise ConfigError(f"{where}: key '{key}.{name}' must be a finite weight >= 0, got {weight}")
     return mix
+
+
+def _check_decontam(decontam: DecontamConfig, where: str, configured: bool) -> None:
+    if configured and not decontam.eval_sets:
+        raise ConfigError(f"{where}: key 'decontam.eval_sets': give the folder of evaluation files "
+                          "(JSONL, Parquet or .txt; one benchmark per file or subfolder)")
+    if decontam.action not in ("drop", "cut"):
+        raise ConfigError(f"{where}: key 'decontam.action': unknown action '{decontam.action}' (known: drop, cut)")
+    for key in ("ngram", "char_ngram", "max_doc_frequency", "max_pieces", "samples"):
+        if getattr(decontam, key) < 1:
+            raise ConfigError(f"{where}: key 'decontam.{key}' must be >= 1, got {getattr(decontam, key)}")
+    for key in ("cut_margin", "min_piece_chars"):
+        if getattr(decontam, key) < 0:
+            raise ConfigError(f"{where}: key 'decontam.{key}' must be >= 0, got {getattr(decontam, key)}")
 
 
 def _check_tokenize(tokenize: TokenizeConfig, where: str, files_must_exist: bool) -> None:

@@ -11,8 +11,9 @@ without loading it). `run(spark, config, inputs) -> stats` writes the stage's ou
 work, on what the stage will need; `identity(config)` names the files (models, tokenizer) whose
 content enters the stage's run key.
 
-Input of a stage: what the user gave (--input), else the output of the stage before it in *this
-run's* `stages:` list, else (a stage run on its own) the output of the stage before it here.
+Input of a stage: what the user gave (--input), else the output of the last document stage before
+it in *this run's* `stages:` list, else (nothing before it is configured) the output of the stage
+before it here, optional stages (decontam) left out.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class Stage:
     documents: bool = True          # writes documents to <out>/<name> (and rejected/<name>)
     reads_documents: bool = True    # reads the previous stage's documents (the report reads the run)
     resumable: bool = True          # has a stats file and a run key; the report has neither
+    optional: bool = False          # not part of the default flow: a lone later stage never reads it
     unit: str = "documents"         # what its records are called in progress lines
     check: str | None = None        # "module:function"(config): raises ConfigError/InputError
     identity: str | None = None     # "module:function"(config) -> JSON-able identity of its files
@@ -59,14 +61,17 @@ def _resolve(name: str) -> Callable:
 STAGES: tuple[Stage, ...] = (
     Stage("extract", "pipeline.extract.stage_spark:run_extract", ("input", "source", "extract", "langid"),
           "WARC/WET/JSONL/Parquet -> documents with text, URL and language", "jobs.extract", unit="records",
-          check="pipeline.extract.stage:check_extract"),
+          check="pipeline.preflight:check_extract"),
     Stage("filter", "filters.stage_spark:run_filter", ("filter",),
           "heuristic, NSFW and PII filters", "jobs.filter", check="filters.stage:validate_filters"),
     Stage("dedup", "dedup.stage_spark:run_dedup", ("dedup",),
           "URL, exact, MinHash, line and semantic deduplication", "jobs.dedup"),
     Stage("classify", "classifiers.stage_spark:run_classify", ("classify",),
           "quality and domain scores and thresholds", "jobs.classify",
-          identity="classifiers.model_files:models_identity"),
+          check="classifiers.model_files:check_models", identity="classifiers.model_files:models_identity"),
+    Stage("decontam", "decontam.stage_spark:run_decontam", ("decontam",),
+          "remove benchmark text: n-gram overlap with evaluation sets", "jobs.decontam",
+          optional=True, check="decontam.evalsets:check_eval_sets", identity="decontam.evalsets:eval_sets_identity"),
     Stage("tokenize", "pipeline.tokens.stage_spark:run_tokenize", ("tokenize",),
           "token shards with a manifest", "jobs.tokens", documents=False,
           check="pipeline.tokens.stage:check_tokenize", identity="pipeline.tokens.tokenizer:tokenizer_identity"),
@@ -91,20 +96,15 @@ def in_order(names: list[str]) -> list[str]:
 
 
 def previous_stage(config: RunConfig, name: str) -> str | None:
-    """The document stage whose output `name` reads: the one before it in this run's list, else
-    (a stage run on its own) the one before it in the table."""
-    configured = [s for s in in_order(config.stages) if BY_NAME[s].documents]
-    if name in config.stages:
-        before = configured[:configured.index(name)] if name in configured else \
-            [s for s in configured if NAMES.index(s) < NAMES.index(name)]
-        if before:
-            return before[-1]
-    return previous_in_table(name)
+    """The document stage whose output `name` reads: the last one before it in this run's list,
+    else (nothing before it is configured) the one before it in the table."""
+    earlier = [s for s in config.stages if BY_NAME[s].documents and NAMES.index(s) < NAMES.index(name)]
+    return earlier[-1] if earlier else previous_in_table(name)
 
 
 def previous_in_table(name: str) -> str | None:
-    """The document stage before `name` in flow order."""
-    earlier = [s for s in DOCUMENT_STAGES if NAMES.index(s) < NAMES.index(name)]
+    """The document stage before `name` in flow order, optional stages left out (never assumed to have run)."""
+    earlier = [s.name for s in STAGES if s.documents and not s.optional and NAMES.index(s.name) < NAMES.index(name)]
     return earlier[-1] if earlier else None
 
 

@@ -58,68 +58,104 @@ def shard_name(index: int) -> str:
     return f"{index:05d}"
 
 
-def write_shard(directory: str | os.PathLike, index: int, documents: Iterable[np.ndarray], dtype) -> dict:
+def write_shard(directory: str | os.PathLike, index: int, documents: Iterable[np.ndarray], dtype, *,
+                options: dict | None = None) -> dict:
     """Write shard `index` from documents that already end in EOS; returns its manifest entry.
 
-    Files are written under temporary names and renamed at the end, so a retried Spark task
-    (or two speculative copies of one) leaves one complete shard, never a torn one.
+    Local (and mounted) directories: files are written under temporary names and renamed at the
+    end, so a retried Spark task (or two speculative copies of one) leaves one complete shard, never
+    a torn one. A URI (s3a://...; storage settings `options`) is written through pipeline/storage.py
+    straight to the final names: an object store has no rename, but an object appears only whole,
+    when its upload completes, and a retried task rewrites the same bytes. An upload that fails
+    halfway is deleted; what marks the shards complete is the manifest (written by the driver after
+    every shard) and, above it, the stage's stats file (pipeline/stage_spark.execute).
     """
     dtype = np.dtype(dtype).newbyteorder("<")
     if dtype.name not in _DTYPES:
         raise ValueError(f"shard dtype must be uint16 or uint32, got {dtype}")
-    limit = np.iinfo(dtype).max
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     name = shard_name(index)
-    data_path, index_path = directory / f"{name}.ds", directory / f"{name}.ds.index"
-    tmp = f".tmp-{uuid.uuid4().hex}"
-    data_tmp, index_tmp = data_path.with_name(data_path.name + tmp), index_path.with_name(index_path.name + tmp)
-    digest, ends, offset = hashlib.sha256(), [], 0
+    digest, ends = hashlib.sha256(), []
+    chunks = _shard_chunks(documents, dtype, name, ends)
+    if _is_remote(str(directory)):
+        from pipeline import storage
+
+        base = str(directory).rstrip("/")
+        data_uri, index_uri = f"{base}/{name}.ds", f"{base}/{name}.ds.index"
+        try:
+            with storage.open_output(data_uri, options) as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+            index_bytes = np.asarray(ends, dtype=INDEX_DTYPE).tobytes()
+            storage.write_bytes(index_uri, index_bytes, options)
+        except BaseException:
+            for uri in (data_uri, index_uri):   # closing the stream completed a partial upload
+                try:
+                    storage.delete(uri, options)
+                except OSError:
+                    pass
+            raise
+    else:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        data_path, index_path = directory / f"{name}.ds", directory / f"{name}.ds.index"
+        tmp = f".tmp-{uuid.uuid4().hex}"
+        data_tmp, index_tmp = data_path.with_name(data_path.name + tmp), index_path.with_name(index_path.name + tmp)
+        try:
+            with open(data_tmp, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+            index_bytes = np.asarray(ends, dtype=INDEX_DTYPE).tobytes()
+            index_tmp.write_bytes(index_bytes)
+            os.replace(data_tmp, data_path)
+            os.replace(index_tmp, index_path)
+        finally:
+            for path in (data_tmp, index_tmp):
+                if path.exists():
+                    path.unlink()
+    return {"name": name, "tokens": int(ends[-1]) if ends else 0, "documents": len(ends),
+            "sha256": digest.hexdigest(), "index_sha256": hashlib.sha256(index_bytes).hexdigest()}
+
+
+def _shard_chunks(documents: Iterable[np.ndarray], dtype: np.dtype, name: str, ends: list[int]):
+    """The shard's bytes in pieces of a few MB (one write each, not one per document); appends each
+    document's end offset to `ends`."""
+    limit = np.iinfo(dtype).max
+    offset = 0
     pending: list[bytes] = []
     pending_bytes = 0
-    try:
-        with open(data_tmp, "wb") as out:
-            for doc in documents:
-                doc = np.asarray(doc)
-                if doc.ndim != 1 or doc.size == 0:
-                    raise ValueError(f"shard {name}: document {len(ends)} must be a non-empty 1-D id array "
-                                     f"(it ends in EOS), got shape {doc.shape}")
-                if doc.dtype != dtype:
-                    if doc.dtype.kind not in "iu" or int(doc.min()) < 0 or int(doc.max()) > limit:
-                        raise ValueError(f"shard {name}: document {len(ends)} has ids outside {dtype.name}")
-                    doc = doc.astype(dtype)
-                chunk = doc.tobytes()
-                pending.append(chunk)
-                pending_bytes += len(chunk)
-                offset += doc.size
-                ends.append(offset)
-                if pending_bytes >= _CHUNK:  # one write per few MB, not one per document
-                    _flush(out, digest, pending)
-                    pending, pending_bytes = [], 0
-            _flush(out, digest, pending)
-        index_bytes = np.asarray(ends, dtype=INDEX_DTYPE).tobytes()
-        index_tmp.write_bytes(index_bytes)
-        os.replace(data_tmp, data_path)
-        os.replace(index_tmp, index_path)
-    finally:
-        for path in (data_tmp, index_tmp):
-            if path.exists():
-                path.unlink()
-    return {"name": name, "tokens": offset, "documents": len(ends), "sha256": digest.hexdigest(),
-            "index_sha256": hashlib.sha256(index_bytes).hexdigest()}
+    for doc in documents:
+        doc = np.asarray(doc)
+        if doc.ndim != 1 or doc.size == 0:
+            raise ValueError(f"shard {name}: document {len(ends)} must be a non-empty 1-D id array "
+                             f"(it ends in EOS), got shape {doc.shape}")
+        if doc.dtype != dtype:
+            if doc.dtype.kind not in "iu" or int(doc.min()) < 0 or int(doc.max()) > limit:
+                raise ValueError(f"shard {name}: document {len(ends)} has ids outside {dtype.name}")
+            doc = doc.astype(dtype)
+        chunk = doc.tobytes()
+        pending.append(chunk)
+        pending_bytes += len(chunk)
+        offset += doc.size
+        ends.append(offset)
+        if pending_bytes >= _CHUNK:
+            yield b"".join(pending)
+            pending, pending_bytes = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
-def _flush(out, digest, chunks: list[bytes]) -> None:
-    if chunks:
-        data = b"".join(chunks)
-        digest.update(data)
-        out.write(data)
+def _is_remote(path: str) -> bool:
+    return "://" in path and not path.startswith("file://")
 
 
 def write_manifest(directory: str | os.PathLike, shards: list[dict], *, tokenizer_name: str,
                    tokenizer_sha256: str, vocab_size: int, bos_id: int | None, eos_id: int, seed: int,
-                   totals: dict | None = None, mix: dict | None = None, extra: dict | None = None) -> dict:
-    """Write manifest.json for `shards` (write_shard's entries, any order: sorted by name here)."""
+                   totals: dict | None = None, mix: dict | None = None, extra: dict | None = None,
+                   options: dict | None = None) -> dict:
+    """Write manifest.json for `shards` (write_shard's entries, any order: sorted by name here) into a
+    local directory (beside, then renamed) or a URI (one object, whole; storage settings `options`)."""
     shards = sorted((dict(s) for s in shards), key=lambda s: s["name"])
     manifest: dict[str, Any] = {
         "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
@@ -137,10 +173,16 @@ def write_manifest(directory: str | os.PathLike, shards: list[dict], *, tokenize
             raise ValueError(f"write_manifest: extra key '{key}' would overwrite a manifest field")
         manifest[key] = value
     _check_manifest(manifest, Path(directory) / MANIFEST)
+    text = json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
+    if _is_remote(str(directory)):
+        from pipeline import storage
+
+        storage.write_bytes(f"{str(directory).rstrip('/')}/{MANIFEST}", text.encode("utf-8"), options)
+        return manifest
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
     tmp = path / f"{MANIFEST}.tmp-{uuid.uuid4().hex}"
-    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path / MANIFEST)
     return manifest
 

@@ -10,27 +10,49 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.config import RunConfig, resolve_mix
+from pipeline import storage
+from pipeline.config import ConfigError, RunConfig, resolve_mix
+from pipeline.io import is_remote
 from pipeline.tokens.shards import shard_name, write_shard
 from pipeline.tokens.tokenizer import encode_documents, load_tokenizer
 
 
 def check_tokenize(config: RunConfig) -> None:
-    """Before any Spark work: the mix and the tokenizer file."""
+    """Before any Spark work: the mix, the tokenizer loads (a URI fetched as executors will fetch
+    it), add_bos has a BOS token, and executors can open the output's filesystem from Python (they
+    write the shards with pipeline/storage.py, not with Spark)."""
     resolve_mix(config.tokenize, "config")
-    load_tokenizer(config.tokenize.tokenizer)
+    options = storage.storage_options(config.spark.conf)
+    try:
+        tokenizer = load_tokenizer(config.tokenize.tokenizer, options=options)
+    except ConfigError as err:
+        message = str(err)
+        raise ConfigError(message if "tokenize.tokenizer" in message
+                          else f"key 'tokenize.tokenizer': {message}") from None
+    if config.tokenize.add_bos and tokenizer.bos_id is None:
+        raise ConfigError(f"key 'tokenize.add_bos': {tokenizer.name} has no begin-of-text token")
+    if is_remote(config.output):
+        try:
+            storage.filesystem(config.output, options)
+        except (OSError, ValueError, ImportError) as err:
+            raise ConfigError(f"key 'output': the tokenize stage writes its shards from Python (pyarrow), which "
+                              f"cannot open {config.output} here ({' '.join(str(err).split())[:160]}); give an "
+                              "object-store URI (s3a://) or a shared mount") from None
 
 
-def tokenize_batches(batches, *, path: str, add_bos: bool, batch_size: int, dtype: str):
+def tokenize_batches(batches, *, path: str, add_bos: bool, batch_size: int, dtype: str,
+                     options: dict | None = None):
     """Input rows with `text` replaced by `tokens` ([BOS] ids EOS as little-endian `dtype` bytes: the
     shard encoding, which Spark moves as one binary value instead of an array of ints), `chars`
-    (code points), `text_tokens` (ids without BOS/EOS) and `n_tokens` (all of them)."""
+    (code points), `text_tokens` (ids without BOS/EOS) and `n_tokens` (all of them). `path` may be a
+    URI (fetched once per machine with the storage settings `options`)."""
     dtype = np.dtype(dtype).newbyteorder("<")
     extra = int(add_bos) + 1
     for big in batches:
         for start in range(0, big.num_rows, batch_size):
             batch = big.slice(start, batch_size)
-            values, offsets = encode_documents(batch.column("text").to_pylist(), path=path, add_bos=add_bos)
+            values, offsets = encode_documents(batch.column("text").to_pylist(), path=path, add_bos=add_bos,
+                                               options=options)
             if values.size and int(values.max()) > np.iinfo(dtype).max:
                 raise ValueError(f"{path}: token id {int(values.max())} does not fit {dtype.name}")
             sizes = np.diff(offsets)
@@ -66,9 +88,10 @@ def assign_shard_batches(batches, *, bases: dict, shard_tokens: int):
                                          names=[n for n in batch.schema.names if n != "pid"] + ["start", "shard"])
 
 
-def write_shard_batches(batches, *, directories: dict[str, str], dtype: str):
+def write_shard_batches(batches, *, directories: dict[str, str], dtype: str, options: dict | None = None):
     """Write the shards whose rows (split, shard, start, tokens) arrive sorted by (split, shard, start);
     yields one metadata row per shard written (write_shard's dict plus split, shard, first_start).
+    `directories` ({split: directory}) are local paths or URIs (storage settings `options`).
 
     Every row of a shard must be in this partition (the job repartitions by shard) and the starts
     must follow each other without a gap: checked, since a gap would mean a lost or duplicated document.
@@ -115,7 +138,7 @@ def write_shard_batches(batches, *, directories: dict[str, str], dtype: str):
                 yield pending[3]
                 pending = next(stream, None)
 
-        meta = write_shard(directories[split], shard, one_shard(), target)
+        meta = write_shard(directories[split], shard, one_shard(), target, options=options)
         rows.append({"split": split, "shard": shard, "first_start": first_start, **meta})
     if rows:
         yield pa.RecordBatch.from_pylist(rows, schema=shard_meta_schema())

@@ -13,17 +13,28 @@ whatever the partitioning:
      manifest.json from the per-shard rows.
 Counts come from aggregations (exact under task retries). The per-batch work is
 pipeline/tokens/stage.py; the command is jobs/tokens.py.
+
+Where the shards go (executors write them from Python, through pipeline/storage.py):
+  - a local or mounted path, or HDFS: into <output>/_staging.shards, then renamed into place with
+    the old shards (pipeline.spark.replace_directory): atomic, a reader sees the old or the new set.
+  - an object store (s3a://, gs://, ...: no rename): straight into <output>/shards, each object
+    whole when its upload completes. The stage's stats file is deleted first and written last
+    (pipeline/stage_spark.execute), so an interrupted rewrite never passes for complete: on object
+    stores completeness rests on that run key, and each split's manifest.json (written after every
+    shard of the run, naming each one's sha256) is what a reader checks the files against.
+The tokenizer may be a URI too: executors fetch it once per machine (pipeline.storage.local_copy).
 """
 from __future__ import annotations
 
 import os
 import shutil
 from collections import Counter
+from urllib.parse import urlsplit
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipeline import outputs
+from pipeline import outputs, storage
 from pipeline.config import ConfigError, RunConfig, resolve_mix
 from pipeline.io import InputError, is_remote, join, staging_path
 from pipeline.stage_spark import read_documents
@@ -35,17 +46,22 @@ from pipeline.tokens.tokenizer import load_tokenizer
 STAGE = "tokenize"
 REQUIRED = ("id", "text", "lang", "source")
 SPLITS = ("train", "valid")
+# Stores without an atomic rename: shards are written in place there (see the module's docstring).
+OBJECT_STORES = ("s3", "s3a", "s3n", "gs", "gcs", "abfs", "abfss", "wasb", "wasbs", "oss", "cos", "cosn", "obs")
+
+
+def is_object_store(uri: str) -> bool:
+    return is_remote(uri) and urlsplit(uri).scheme.lower() in OBJECT_STORES
 
 
 def run_tokenize(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dict:
     """Write <output>/shards/{train,valid} and <output>/rejected/tokenize; returns the stage stats."""
     settings = config.tokenize
     mix = resolve_mix(settings, "config")
-    if is_remote(config.output):
-        raise ConfigError(f"key 'output': shards are written with local file I/O; give a local or mounted "
-                          f"shared path, not {config.output}")
-    tokenizer_path = os.path.abspath(settings.tokenizer)
-    tokenizer = load_tokenizer(tokenizer_path)  # on the driver too: fails early, gives the manifest's fields
+    options = storage.storage_options(config.spark.conf)   # what executors open the store with
+    tokenizer_path = settings.tokenizer if is_remote(settings.tokenizer) else os.path.abspath(settings.tokenizer)
+    # on the driver too: fails early, gives the manifest's fields
+    tokenizer = load_tokenizer(tokenizer_path, options=options)
     if settings.add_bos and tokenizer.bos_id is None:
         raise ConfigError(f"key 'tokenize.add_bos': {tokenizer.name} has no begin-of-text token")
     paths = inputs
@@ -62,23 +78,31 @@ def run_tokenize(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
             .select("id", "lang", "source", "split", "copies", "thash", "text"))
     dtype = dtype_for_vocab(tokenizer.vocab_size).name
     shards = outputs.shards(config.output)
-    staging = staging_path(shards)
+    in_place = is_object_store(shards)
+    staging = shards if in_place else staging_path(shards)
     tokenized = persist_on_disk(map_batches(kept, tokenize_batches, _tokenized_schema(kept), path=tokenizer_path,
-                                            add_bos=settings.add_bos, batch_size=settings.batch_size, dtype=dtype))
+                                            add_bos=settings.add_bos, batch_size=settings.batch_size, dtype=dtype,
+                                            options=options))
     try:
         ordered = _shuffled(tokenized, settings.seed)
         try:
             groups = _group_sums(ordered)
             placed, totals = _place(ordered, groups, settings.shard_tokens)
-            shard_rows = _write_shards(placed, tokenized, totals, settings.shard_tokens, staging, dtype)
+            if in_place:   # no earlier run's stats may vouch for shards being rewritten
+                storage.delete(outputs.stats_file(config.output, STAGE), options)
+            shard_rows = _write_shards(placed, tokenized, totals, settings.shard_tokens, staging, dtype, options)
         finally:
             ordered.unpersist()
     finally:
         tokenized.unpersist()
-    manifests = _manifests(groups, shard_rows, tokenizer, settings, mix, staging)
-    # The shards and their manifests appear together; file:// because they are local files even
-    # where Spark's default filesystem is HDFS.
-    replace_directory(spark, _local_uri(staging), _local_uri(shards))
+    manifests = _manifests(groups, shard_rows, tokenizer, settings, mix, staging, options)
+    if not in_place:
+        # The shards and their manifests appear together. Local paths as file:// because they are
+        # local files even where Spark's default filesystem is HDFS.
+        if is_remote(shards):
+            replace_directory(spark, staging, shards)
+        else:
+            replace_directory(spark, _local_uri(staging), _local_uri(shards))
     stats = _stats(spark.read.parquet(rejected_path), groups, manifests)
     stats.update({"tokenizer": {"name": tokenizer.name, "sha256": tokenizer.sha256,
                                 "vocab_size": tokenizer.vocab_size, "backend": tokenizer.backend},
@@ -182,13 +206,19 @@ def _place(ordered: DataFrame, groups: list[dict], shard_tokens: int) -> tuple[D
 
 
 def _write_shards(placed: DataFrame, tokenized: DataFrame, totals: dict[str, int], shard_tokens: int,
-                  root: str, dtype: str) -> list[dict]:
-    """Executors write every shard into root/<split> in parallel, one task per shard; returns their
-    metadata rows."""
-    directories = {split: os.path.abspath(join(root, split)) for split in SPLITS}
+                  root: str, dtype: str, options: dict | None = None) -> list[dict]:
+    """Executors write every shard into root/<split> (a local path or a URI) in parallel, one task
+    per shard; returns their metadata rows."""
+    directories = {split: join(root, split) if is_remote(root) else os.path.abspath(join(root, split))
+                   for split in SPLITS}
     for directory in directories.values():  # no stale shard of an earlier, larger run may survive
-        shutil.rmtree(directory, ignore_errors=True)
-        os.makedirs(directory, exist_ok=True)
+        if not is_remote(directory):
+            shutil.rmtree(directory, ignore_errors=True)
+            os.makedirs(directory, exist_ok=True)
+            continue
+        storage.delete(directory, options)
+        if not is_object_store(directory):   # object stores have no directories to make
+            storage.makedirs(directory, options)
     # shards per split, an upper bound known without a job: starts are < tokens
     bounds = {split: -(-totals.get(split, 0) // shard_tokens) for split in SPLITS}
     count = sum(bounds.values())
@@ -203,7 +233,7 @@ def _write_shards(placed: DataFrame, tokenized: DataFrame, totals: dict[str, int
             .sortWithinPartitions("split", "shard", "start")
             .select("split", "shard", "start", "tokens"))
     return [r.asDict() for r in map_batches(rows, write_shard_batches, shard_meta_schema(),
-                                            directories=directories, dtype=dtype).collect()]
+                                            directories=directories, dtype=dtype, options=options).collect()]
 
 
 def partition_keys(count: int) -> list[int]:
@@ -239,7 +269,8 @@ def spark_hash_long(value: int, seed: int = 42) -> int:
     return h - (1 << 32) if h >> 31 else h
 
 
-def _manifests(groups: list[dict], shard_rows: list[dict], tokenizer, settings, mix: dict, root: str) -> dict:
+def _manifests(groups: list[dict], shard_rows: list[dict], tokenizer, settings, mix: dict, root: str,
+               options: dict | None = None) -> dict:
     manifests = {}
     for split in SPLITS:
         shards = sorted((r for r in shard_rows if r["split"] == split), key=lambda r: r["shard"])
@@ -266,7 +297,8 @@ def _manifests(groups: list[dict], shard_rows: list[dict], tokenizer, settings, 
                  else "floor(w) + a seeded fraction w - floor(w)"},
             extra={"split": split, "add_bos": settings.add_bos, "shard_tokens": settings.shard_tokens,
                    "validation": {"fraction": settings.valid_fraction, "by": "document id (seeded xxhash64)",
-                                  "seed": settings.seed}})
+                                  "seed": settings.seed}},
+            options=options)
     return manifests
 
 

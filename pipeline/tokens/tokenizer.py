@@ -15,7 +15,9 @@ encoded as plain text, never as control tokens, so a web page cannot inject an E
 Inputs are guarded as in Llama 3's reference tokenizer: split every 400,000 characters and inside
 runs of whitespace or non-whitespace longer than 25,000 characters (the BPE is quadratic in the
 length of one pre-token), and lone surrogates are replaced by U+FFFD, so encoding never fails.
-Nothing is downloaded: a hub id instead of a path fails, saying which local file to supply.
+Nothing is downloaded from a model hub: a hub id instead of a path fails, saying which file to
+supply. The file may be local or on object storage (s3a://bucket/llama3/tokenizer.model): a URI is
+fetched once per machine into a local cache (pipeline.storage.local_copy) and loaded from there.
 """
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from pipeline import storage
 from pipeline.config import ConfigError
+from pipeline.io import is_remote
 
 # Llama 3's pre-tokenizer (meta-llama/llama3 tokenizer.py); GPT-2's for ByteLevel(use_regex=True) files.
 LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
@@ -59,7 +63,8 @@ def llama3_special_tokens(num_base_tokens: int) -> dict[str, int]:
 
 def tokenizer_identity(config) -> dict:
     """The tokenize stage's tokenizer as its run key sees it: its content hash."""
-    return {"tokenizer_sha256": load_tokenizer(config.tokenize.tokenizer).sha256}
+    options = storage.storage_options(config.spark.conf)
+    return {"tokenizer_sha256": load_tokenizer(config.tokenize.tokenizer, options=options).sha256}
 
 
 def guard_pieces(text: str) -> list[str]:
@@ -144,9 +149,19 @@ class Tokenizer:
 
 # ---- loading -----------------------------------------------------------------------------------
 
-def load_tokenizer(path: str, *, name: str | None = None, num_threads: int = 1) -> Tokenizer:
-    """A Llama 3 `tokenizer.model` (tiktoken ranks), a `tokenizer.json`, or a directory holding one."""
-    file = _resolve(path)
+def load_tokenizer(path: str, *, name: str | None = None, num_threads: int = 1,
+                   options: dict | None = None) -> Tokenizer:
+    """A Llama 3 `tokenizer.model` (tiktoken ranks), a `tokenizer.json`, or a directory holding one:
+    a local path, or a URI read from its local copy (storage settings `options`, else the process's)."""
+    if is_remote(str(path)):
+        uri = _resolve_remote(str(path), options)
+        try:
+            file = Path(storage.local_copy(uri, options))
+        except OSError as err:
+            raise ConfigError(f"tokenizer {uri}: cannot fetch ({' '.join(str(err).split())[:200]})") from None
+        name = name or "/".join(uri.rstrip("/").split("/")[-2:])
+    else:
+        file = _resolve(path[len("file://"):] if str(path).startswith("file://") else path)
     data = file.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     name = name or (f"{file.parent.name}/{file.name}" if file.parent.name else file.name)
@@ -157,6 +172,26 @@ def load_tokenizer(path: str, *, name: str | None = None, num_threads: int = 1) 
     return Tokenizer(name=name, path=str(file), sha256=sha, vocab_size=len(ranks) + len(specials),
                      bos_id=specials["<|begin_of_text|>"], eos_id=specials["<|end_of_text|>"], ranks=ranks,
                      pattern=LLAMA3_PATTERN, special_tokens=specials, num_threads=num_threads)
+
+
+def _resolve_remote(uri: str, options: dict | None) -> str:
+    """The tokenizer file a URI names: the file itself, or tokenizer.model / tokenizer.json under it."""
+    if uri.split("://", 1)[0].lower() in ("http", "https", "hf"):
+        raise ConfigError(f"tokenizer '{uri}': nothing is downloaded from the web or a model hub: supply "
+                          "tokenizer.model or tokenizer.json as a local path or an object-store URI")
+    try:
+        filesystem, inner = storage.filesystem(uri, options)
+        info = filesystem.get_file_info(inner.rstrip("/"))
+        if info.is_file:
+            return uri
+        for candidate in ("tokenizer.model", "tokenizer.json"):
+            if storage.exists(f"{uri.rstrip('/')}/{candidate}", options):
+                return f"{uri.rstrip('/')}/{candidate}"
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"tokenizer {uri}: cannot read ({' '.join(str(err).split())[:200]})") from None
+    if info.type.name == "NotFound":
+        raise ConfigError(f"tokenizer file not found: {uri}")
+    raise ConfigError(f"tokenizer directory {uri} holds neither tokenizer.model nor tokenizer.json")
 
 
 def _resolve(path: str) -> Path:
@@ -384,16 +419,18 @@ def ranks_to_hf_json(ranks: dict[bytes, int], specials: dict[str, int]) -> str:
 _LOADED: dict[str, Tokenizer] = {}
 
 
-def cached_tokenizer(path: str) -> Tokenizer:
-    """One tokenizer per Python worker process, loaded on first use."""
+def cached_tokenizer(path: str, options: dict | None = None) -> Tokenizer:
+    """One tokenizer per Python worker process, loaded on first use (a URI from its local copy,
+    fetched once per machine)."""
     if path not in _LOADED:
-        _LOADED[path] = load_tokenizer(path)
+        _LOADED[path] = load_tokenizer(path, options=options)
     return _LOADED[path]
 
 
-def encode_documents(texts: list[str], *, path: str, add_bos: bool) -> tuple[np.ndarray, np.ndarray]:
+def encode_documents(texts: list[str], *, path: str, add_bos: bool,
+                     options: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every text as [BOS] ids EOS, concatenated (uint32), and the n + 1 offsets (int64) between them."""
-    tokenizer = cached_tokenizer(path)
+    tokenizer = cached_tokenizer(path, options)
     head = [tokenizer.bos_id] if add_bos else []
     ids = tokenizer.encode_batch(texts)
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
