@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipeline", "filters", "dedup", "classifiers", "trainer", "jobs")
-STAGE_PACKAGES = ("filters", "dedup", "classifiers")
+PACKAGES = ("pipeline", "filters", "dedup", "decontam", "classifiers", "trainer", "jobs")
+STAGE_PACKAGES = ("filters", "dedup", "decontam", "classifiers")
 PIPELINE_IDEAS = ("pipeline.extract", "pipeline.tokens", "pipeline.mix", "pipeline.report")
 
 

@@ -33,8 +33,8 @@ def test_config_knows_the_stages_of_the_table_and_their_order():
         load_config(None, ["stages=[dedup, extract]"], stage_files=False)
 
 
-def _inputs(stage_list, stage):
-    config = load_config(None, [f"stages={stage_list}", "output=/runs/a"], stage_files=False)
+def _inputs(stage_list, stage, *overrides):
+    config = load_config(None, [f"stages={stage_list}", "output=/runs/a", *overrides], stage_files=False)
     return default_inputs(config, stage)
 
 
@@ -47,7 +47,10 @@ def test_a_stage_reads_the_stage_before_it_in_this_runs_list():
 
 def test_a_stage_run_on_its_own_reads_the_stage_before_it_in_the_table():
     assert _inputs("[dedup]", "dedup") == ["/runs/a/filter"]
-    assert _inputs("[extract]", "tokenize") == ["/runs/a/classify"]
+    assert _inputs("[extract]", "tokenize") == ["/runs/a/extract"]     # the run's list says what ran
+    assert _inputs("[tokenize]", "tokenize") == ["/runs/a/classify"]   # decontam is optional: not assumed
+    assert _inputs("[extract, filter, dedup, classify, decontam, tokenize]", "tokenize", "decontam.eval_sets=/e") \
+        == ["/runs/a/decontam"]
     assert _inputs("[extract]", "extract") == load_config(None).input
     assert _inputs("[extract, report]", "report") == []
 
