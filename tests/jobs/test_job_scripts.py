@@ -24,3 +24,14 @@ def test_job_script_starts(script):
         assert "--conf" in result.stdout and "--set" in result.stdout
     elif script not in ("train_classifier.py", "train_tokenizer.py"):
         assert result.stdout.startswith(f"usage: python -m jobs.{script[:-3]}")
+
+
+@pytest.mark.parametrize("script", sorted(PIPELINE_COMMANDS))
+def test_every_stage_loads_when_a_job_runs_as_a_script(script):
+    # `spark-submit jobs/<x>.py` puts jobs/ first on sys.path, where jobs/dedup.py and jobs/decontam.py
+    # would shadow the packages the stage table names: loading the script must take jobs/ off the path.
+    code = ("import runpy, sys; sys.path.insert(0, 'jobs'); "
+            f"runpy.run_path('jobs/{script}', run_name='as_script'); "
+            "from pipeline.stages import STAGES; [stage.load() for stage in STAGES]; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
