@@ -2,6 +2,7 @@
 shadow a package it imports when its own folder is first on sys.path."""
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,10 @@ def test_job_script_starts(script):
 def test_every_stage_loads_when_a_job_runs_as_a_script(script):
     # `spark-submit jobs/<x>.py` puts jobs/ first on sys.path, where jobs/dedup.py and jobs/decontam.py
     # would shadow the packages the stage table names: loading the script must take jobs/ off the path.
-    code = ("import runpy, sys; sys.path.insert(0, 'jobs'); "
-            f"runpy.run_path('jobs/{script}', run_name='as_script'); "
+    # As on a cluster: the code on sys.path after jobs/ (there a --py-files zip), no editable-install
+    # finder (python -S), and the script exec'd rather than run with runpy, which imports `jobs` itself.
+    code = (f"import sys; sys.path[0] = 'jobs'; sys.path += [{str(ROOT)!r}, {sysconfig.get_paths()['purelib']!r}]; "
+            f"exec(compile(open('jobs/{script}').read(), 'jobs/{script}', 'exec'), {{'__name__': 'as_script'}}); "
             "from pipeline.stages import STAGES; [stage.load() for stage in STAGES]; print('ok')")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
