@@ -16,8 +16,6 @@ The output must be a local or mounted path.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 
 from pipeline.cli import EXIT_USAGE, tool_parser
@@ -38,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     runs = args.compare or [args.run]
+    from pipeline import storage
+    from pipeline.mix.counts import read_json
+
     for run in runs:
-        if not os.path.isdir(run):
+        if not storage.exists(run):
             print(f"error: run directory not found: {run}", file=sys.stderr)
             return EXIT_USAGE
     from pipeline.config import SparkConfig
@@ -50,10 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     spark = None
     reports = []
     for run in runs:
-        existing = os.path.join(run, "report", "report.json")
-        if args.compare and not args.rebuild and os.path.isfile(existing):
-            with open(existing, encoding="utf-8") as f:
-                reports.append(json.load(f))
+        existing = read_json(f"{run.rstrip('/')}/report/report.json") if args.compare and not args.rebuild else None
+        if existing is not None:
+            reports.append(existing)
             continue
         spark = spark or build_session(SparkConfig(master=args.master), app_name="curate-report")
         reports.append(make_report(spark, run, None if args.compare else args.out, args.top_domains))

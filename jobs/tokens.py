@@ -17,7 +17,8 @@ partitioning:
      per-shard rows.
 Writes <output>/shards/{train,valid}/ (NNNNN.ds, NNNNN.ds.index, manifest.json: pipeline/tokens/shards.py),
 <output>/rejected/tokenize/ (drop_reason empty_text or mix_sampled_out) and <output>/stats/tokenize.json.
-Shards are written with local file I/O: --output must be a local or shared (mounted) path.
+Shards are written by the executors through pipeline/storage.py: --output may be local, mounted or
+an object store (where completeness rests on the stats file, written last).
 The stage's code is pipeline/tokens/ (stage_spark.py, stage.py, shards.py, tokenizer.py).
 """
 from __future__ import annotations

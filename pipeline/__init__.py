@@ -7,8 +7,11 @@ stages.py       the one stage table: order, driver function, config sections, ch
 outputs.py      the run directory's layout: <out>/<stage>, rejected/, stats/, shards/, report/
 resume.py       run keys, and which stages of a run are already complete
 stage_spark.py  what every stage's driver does around its rule: inputs, kept/rejected, stats file
+preflight.py    fail fast: inputs readable, output writable, before the JVM starts
 spark.py        the Spark adapter: session, input listing, mapInArrow, atomic writes, Arrow schema
-io.py           local and object-store paths: listing, opening, atomic text files
+storage.py      the one place that builds filesystems (local, s3 from Spark's fs.s3a settings):
+                buffered reads with retries, writes, listing, local copies of remote models
+io.py           paths and formats; small text files (through storage.py)
 text.py         words, lines and segmentation shared by filters, dedup and classifiers
 cli.py          the command line every job shares (--conf, --input, --output, --set)
 package.py      the code zip for spark-submit --py-files

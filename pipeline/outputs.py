@@ -12,7 +12,6 @@ Paths are joined with pipeline.io.join, so the same code serves local paths and 
 """
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
 from pipeline.io import join
@@ -52,10 +51,10 @@ def resolved_config(run: str) -> str:
 
 
 def final_documents_path(run: str, stages: Sequence[str]) -> str | None:
-    """The last of `stages` (document stages, in flow order) with a complete output (_SUCCESS),
-    in a local run directory (the report and the mix read local runs)."""
+    """The last of `stages` (document stages, in flow order) with a complete output (_SUCCESS)."""
+    from pipeline import storage
+
     for stage in reversed(stages):
-        path = os.path.join(run, stage)
-        if os.path.exists(os.path.join(path, "_SUCCESS")):
-            return path
+        if storage.exists(join(run, stage, "_SUCCESS")):
+            return join(run, stage)
     return None

@@ -15,7 +15,7 @@ import time
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipeline import outputs, stages
+from pipeline import outputs, stages, storage
 from pipeline.config import RunConfig
 from pipeline.io import InputError, write_text
 from pipeline.spark import path_matches, persist_on_disk, write_parquet
@@ -28,6 +28,10 @@ def execute(spark: SparkSession, config: RunConfig, name: str, inputs: list[str]
     started = time.time()
     if inputs is None:
         inputs = stages.default_inputs(config, name)
+    if stage.resumable:
+        # The stats file marks the stage complete: gone while it runs, so an interrupted rerun is never
+        # taken for complete (on object stores a commit is a copy, not an atomic rename).
+        storage.delete(outputs.stats_file(config.output, name), storage.storage_options(config.spark.conf))
     stats = {"stage": name, **stage.load()(spark, config, inputs)}
     stats["seconds"] = round(time.time() - started, 2)
     if run_key is not None:

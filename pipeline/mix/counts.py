@@ -7,31 +7,32 @@ aggregation) is counts_spark.py.
 from __future__ import annotations
 
 import json
-import os
+from pipeline import storage
+from pipeline.io import join
 from pipeline.mix.weights import Bucket, MixError
 
 DEFAULT_CHARS_PER_TOKEN = 4.0
 
 
 def read_json(path: str) -> dict | None:
+    """A small JSON file of a run, local or on an object store; None when missing or not JSON."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
+        return json.loads(storage.read_bytes(path))
+    except (FileNotFoundError, ValueError):
         return None
 
 
 def manifests(run: str) -> dict[str, dict]:
     out = {}
     for split in ("train", "valid"):
-        data = read_json(os.path.join(run, "shards", split, "manifest.json"))
+        data = read_json(join(run, "shards", split, "manifest.json"))
         if isinstance(data, dict):
             out[split] = data
     return out
 
 
 def chars_per_token(run: str) -> dict[str, float]:
-    tok = read_json(os.path.join(run, "stats", "tokenize.json")) or {}
+    tok = read_json(join(run, "stats", "tokenize.json")) or {}
     return {k: float(v) for k, v in (tok.get("chars_per_token_by_lang") or {}).items() if v}
 
 

@@ -7,7 +7,6 @@ summary() and compare() are plain text. The keys of report.json are build_spark.
 from __future__ import annotations
 
 import html
-import os
 from typing import Any
 
 SECTIONS = ("funnel", "languages", "sources", "domains", "dedup", "histograms", "tokenize", "mix")
@@ -176,11 +175,10 @@ def _num(value: Any) -> str:
 def write_report(report: dict[str, Any], out_dir: str) -> tuple[str, str]:
     import json
 
-    os.makedirs(out_dir, exist_ok=True)
-    json_path, html_path = os.path.join(out_dir, "report.json"), os.path.join(out_dir, "index.html")
-    with open(json_path, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2, sort_keys=True)
-        f.write("\n")
-    with open(html_path, "w", encoding="utf-8") as f:
-        f.write(render_html(report))
+    from pipeline import storage
+    from pipeline.io import join
+
+    json_path, html_path = join(out_dir, "report.json"), join(out_dir, "index.html")
+    storage.write_bytes(json_path, (json.dumps(report, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    storage.write_bytes(html_path, render_html(report).encode("utf-8"))
     return json_path, html_path

@@ -8,13 +8,13 @@ the chars per token and manifest readers the report shares, are pipeline/mix/cou
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from pipeline import outputs, stages
+from pipeline import outputs, stages, storage
+from pipeline.io import join
 # chars_per_token and manifests: also read by build.py (S.chars_per_token, S.manifests)
 from pipeline.mix.counts import DEFAULT_CHARS_PER_TOKEN, chars_per_token, manifests, read_json  # noqa: F401
 
@@ -25,11 +25,11 @@ def stage_stats(run: str) -> dict[str, dict]:
     """<run>/stats/<stage>.json for every stage that wrote one, in pipeline order."""
     order = list(stages.NAMES)
     found = {}
-    directory = os.path.join(run, "stats")
-    names = sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+    directory = outputs.stats_dir(run)
+    names = sorted(path.rsplit("/", 1)[-1] for path, _ in storage.list_files(directory))
     for name in sorted((n[:-5] for n in names if n.endswith(".json")),
                        key=lambda s: (order.index(s) if s in order else len(order), s)):
-        data = read_json(os.path.join(directory, f"{name}.json"))
+        data = read_json(join(directory, f"{name}.json"))
         if isinstance(data, dict):
             found[name] = data
     return found
