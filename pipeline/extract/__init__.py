@@ -7,6 +7,7 @@ textfiles.py    JSONL and Parquet inputs that already carry text
 records.py      InputRecord, what every reader yields
 charset.py      page bytes -> str, robust to missing and lying charset declarations
 extractors.py   HTML -> main text (trafilatura or resiliparse) under a per-page time limit
-langid.py       fastText language ID, offline, once per process
+langid.py       fastText language ID, offline, once per process; script-aware on short text
+scripts.py      Unicode scripts, their languages and the information per character
 urls.py         URL normalisation and registered domains (offline Public Suffix List)
 """
