@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import time
 
+from jobs import dry_run
 from jobs.stage_job import check_deferred, preflight, resolved_yaml, size_shuffle
 from pipeline import outputs, stages
 from pipeline.cli import build_parser, parse_args_and_config, run_main
@@ -29,9 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser("run", __doc__.split("\n\n")[0])
     parser.add_argument("--force", action="store_true",
                         help="rerun every stage (default: skip stages already complete with the same config)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan (stages in order, their inputs and outputs, which a rerun skips) "
+                             "and exit without starting Spark")
 
     def job() -> int:
         args, config = parse_args_and_config(parser, argv)
+        if args.dry_run:
+            print(dry_run.render(dry_run.plan(config, force=args.force), config))
+            return 0
         # Fail fast, before starting a JVM: every stage's check (models load, the tokenizer loads,
         # inputs read), the output probe, then what only Hadoop can check (jobs/stage_job.py).
         deferred = preflight(config, list(config.stages))
@@ -73,6 +80,10 @@ def _summary(results: list[tuple[str, dict]], resolved: str, seconds: float) -> 
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats["rejected_by_reason"].items(), key=lambda kv: -kv[1]))
         lines.append(f"{stage:>8}: {stats['records_in']} in -> {stats['kept']} kept, {stats['rejected']} rejected"
                      + (f" ({reasons})" if reasons else "") + (" [skipped: complete]" if stats.get("skipped") else ""))
+        seconds_ = stats.get("seconds")
+        if seconds_ is not None:       # wall time, and input documents per second
+            rate = f", {stats['records_in'] / seconds_:,.0f} documents/s" if seconds_ > 0 else ""
+            lines.append(f"{'':>8}  time: {seconds_:.1f}s{rate}" + (" (when it ran)" if stats.get("skipped") else ""))
         langs = sorted(stats.get("kept_by_lang", {}).items(), key=lambda kv: -kv[1])
         if langs:
             lines.append(f"{'':>8}  languages: " + ", ".join(f"{k} {v}" for k, v in langs[:12]))

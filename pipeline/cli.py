@@ -14,6 +14,8 @@ from pipeline.io import InputError
 
 EXIT_USAGE = 2
 DEFAULT_CONF = "conf/default.yaml"
+# `--verbose` sets it for pipeline.spark.build_session: Spark's console progress bars and INFO logs.
+VERBOSE_ENV = "CURATE_VERBOSE"
 
 _EPILOG = """\
 The same options work under spark-submit:
@@ -43,7 +45,10 @@ def build_parser(name: str, description: str, input_help: str = _RAW_INPUT_HELP)
     parser.add_argument("--input", metavar="GLOB", nargs="+", help=input_help)
     parser.add_argument("--output", metavar="DIR", help="output directory or URI; overrides the config's `output`")
     parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
-                        help="override one config key (dotted), repeatable")
+                        help="override one config key (dotted), repeatable; a relative path is "
+                             "relative to the working directory")
+    parser.add_argument("--verbose", action="store_true",
+                        help="Spark's console progress bars and INFO logs (default: one progress line per stage)")
     return parser
 
 
@@ -58,6 +63,8 @@ def parse_args_and_config(parser: argparse.ArgumentParser, argv: list[str] | Non
     stage_files: check the model and tokenizer files of every configured stage; running: the stages
     whose required (???) keys must be given (default: the configured ones; load_config)."""
     args = parser.parse_args(argv)
+    if getattr(args, "verbose", False):
+        os.environ[VERBOSE_ENV] = "1"
     conf_path = args.conf or (DEFAULT_CONF if os.path.isfile(DEFAULT_CONF) else None)
     overrides = list(args.overrides)
     if args.input:

@@ -252,7 +252,9 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()
                 stage_files: bool = True, running: list[str] | None = None) -> RunConfig:
     """Read YAML at `path` (or the defaults; a profile may name a `base` file it refines), apply
     `key=value` overrides, validate. With stage_files, the model and tokenizer files of the
-    configured stages must exist (off for the tools that make those files).
+    configured stages must exist (off for the tools that make those files). A relative path in a
+    file is that file's (looked for in its directory, then the one above: config_base_dirs; each
+    `base` file its own), one given with --set the working directory's.
 
     A value `???` (REQUIRED) is a key the user must supply: an error naming it when the key
     belongs to a stage in `running` (default: the config's `stages` with stage_files, no stage
@@ -260,6 +262,8 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()
     """
     where = str(path) if path else "<defaults>"
     raw: dict[str, Any] = read_profile(Path(path)) if path else {}
+    if path:
+        _resolve_file_paths(raw, Path(path))       # before --set: its paths are the working directory's
     for item in overrides:
         key, value = parse_override(item)
         _open_required_sections(raw, key)
@@ -273,6 +277,80 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] = ()
         config.spark.shuffle_partitions = partitions
     _check_semantics(config, where, stage_files)
     return _with_absolute_paths(config)
+
+
+# Keys whose values are local paths (or URIs), each one a value a config file sets whole (read_profile).
+_FILE_PATH_KEYS = ("input", "output", "langid.model", "dedup.semantic.model", "classify.models",
+                   "decontam.eval_sets", "tokenize.tokenizer", "tokenize.mix_file")
+
+
+def config_base_dirs(path: str | os.PathLike) -> tuple[Path, Path]:
+    """Where the relative paths of config file `path` are looked for: the file's directory, then the
+    one above it (a project's conf/default.yaml names `samples/...`, `conf/tokenizer/demo` and
+    `out/models/...` of the project's tree). The first where the path exists wins; a path found in
+    neither (an output still to be written) stays relative to the working directory."""
+    folder = Path(path).resolve().parent
+    return folder, folder.parent
+
+
+def _resolve_file_paths(raw: dict[str, Any], path: Path) -> None:
+    """Each relative path of the profile at `path` made absolute against the file that set it (the
+    top file, or the `base` file it refines, each against its own directory: config_base_dirs)
+    where it exists there. URIs, absolute paths, `auto`, empty and required (???) values, and
+    paths found in neither directory, stay as they are."""
+    chain, file = [], path
+    while True:                                # read_profile has checked the chain (cycles, missing files)
+        data = read_yaml(file)
+        chain.append((file, data))
+        base = data.get("base")
+        if not isinstance(base, str) or not base.strip():
+            break
+        file = Path(base) if os.path.isabs(base) else file.parent / base
+    for key in (*_FILE_PATH_KEYS, "filter.options"):
+        parts = key.split(".")
+        owner = next((f for f, data in chain if _dotted(data, parts) is not _MISSING), None)
+        value = _dotted(raw, parts)
+        if owner is None or value is _MISSING:
+            continue
+        base_dirs = config_base_dirs(owner)
+        if key == "filter.options":            # only the list-file options of each filter are paths
+            for options in (value or {}).values() if isinstance(value, dict) else ():
+                for option in FILTER_PATH_OPTIONS:
+                    if isinstance(options, dict) and option in options:
+                        options[option] = _against(options[option], base_dirs)
+            continue
+        node = raw
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = _against(value, base_dirs)
+
+
+_MISSING = object()
+
+
+def _dotted(data: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if not isinstance(data, dict) or part not in data:
+            return _MISSING
+        data = data[part]
+    return data
+
+
+def _against(value: Any, base_dirs: tuple[Path, ...]) -> Any:
+    import glob as _glob
+
+    if isinstance(value, list):
+        return [_against(v, base_dirs) for v in value]
+    if isinstance(value, dict):
+        return {k: _against(v, base_dirs) for k, v in value.items()}
+    if not isinstance(value, str) or not value or value in ("auto", REQUIRED) or "://" in value \
+            or os.path.isabs(value) or value.startswith("~"):
+        return value
+    for base_dir in base_dirs:
+        candidate = os.path.normpath(os.path.join(base_dir, value))
+        if os.path.exists(candidate) or (any(c in value for c in "*?[{") and _glob.glob(candidate)):
+            return candidate
+    return value
 
 
 # ---- profiles: `base` files and required keys ---------------------------------------------------
@@ -382,10 +460,13 @@ def _pop_shuffle_partitions(raw: dict[str, Any], where: str) -> int | str | None
 
 
 def _with_absolute_paths(config: RunConfig) -> RunConfig:
-    """Model, tokenizer and list files as absolute paths, resolved where the config is read.
+    """Model, tokenizer and list files as absolute paths.
 
     Executors run in their own working directories (a standalone worker's work/app-.../N/), so a
-    path relative to the driver's directory would not be found there.
+    path relative to the driver's directory would not be found there. A config file's relative
+    paths are already absolute by now, resolved against the file (load_config, config_base_dirs);
+    what is left relative came from --set (or --input/--output) and resolves against the working
+    directory here (input and output stay as given: Spark resolves them against the driver's).
     """
     def absolute(path):
         if isinstance(path, list):

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipeline", "filters", "dedup", "decontam", "classifiers", "jobs", "trainer")
+PACKAGES = ("pipeline", "filters", "dedup", "decontam", "classifiers", "jobs", "trainer", "curate")
 DATA_DIRS = ("conf",)
 _FIXED_DATE = (2024, 1, 1, 0, 0, 0)
 

@@ -19,6 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
 from pipeline import storage
+from pipeline.cli import VERBOSE_ENV
 from pipeline.config import AUTO, SparkConfig, auto_shuffle_partitions
 from pipeline.io import InputError, check_formats, expand_local, is_remote, staging_path
 
@@ -30,39 +31,74 @@ def launched_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def build_session(config: SparkConfig, app_name: str | None = None) -> SparkSession:
+def build_session(config: SparkConfig, app_name: str | None = None, *, verbose: bool | None = None) -> SparkSession:
     """A session on `config.master` (local[*] by default) unless spark-submit chose the master.
 
     Local runs bind the driver and its UI to `bind_address` (loopback by default) so a laptop run
-    opens no port to the network; Python workers use this interpreter, so they see the same
-    packages as the driver.
+    opens no port to the network, under spark-submit with a local master too: there the JVM already
+    runs, and Spark's UI binds to $SPARK_LOCAL_IP or else every interface, so without that variable
+    the UI is turned off (`--conf spark.ui.enabled=true` keeps it). Python workers use this
+    interpreter, so they see the same packages as the driver.
+
+    Quiet by default: no console progress bars, WARN logs (the runner prints its own progress line,
+    pipeline/progress_spark.py). `verbose` (None: `--verbose` of pipeline/cli.py, through
+    $CURATE_VERBOSE) brings Spark's progress bars and INFO logs back.
+
+    Outputs every tool reads: timestamps as Parquet TIMESTAMP(MICROS, UTC) (not Spark's INT96), and
+    no `.crc` side files in local output directories (checksums off on the local filesystem).
     """
+    if verbose is None:
+        verbose = os.environ.get(VERBOSE_ENV) == "1"
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name or config.app_name)
+    submitted = _submitted_conf() if launched_by_spark_submit() else {}
     master = None if launched_by_spark_submit() else config.master
     if master:
         builder = builder.master(master)
         builder = builder.config("spark.driver.memory", config.driver_memory)
-    if master and master.startswith("local") and config.bind_address:
-        os.environ.setdefault("SPARK_LOCAL_IP", config.bind_address)
+    effective_master = master or submitted.get("spark.master", "")
+    if effective_master.startswith("local") and config.bind_address:
         builder = (builder.config("spark.driver.bindAddress", config.bind_address)
                           .config("spark.driver.host", config.bind_address))
+        if master:     # the JVM starts below, with this environment: its UI binds to SPARK_LOCAL_IP
+            os.environ.setdefault("SPARK_LOCAL_IP", config.bind_address)
+        elif "SPARK_LOCAL_IP" not in os.environ and "spark.ui.enabled" not in submitted \
+                and "spark.ui.enabled" not in config.conf:
+            # spark-submit started the JVM without SPARK_LOCAL_IP: its UI would listen on 0.0.0.0.
+            builder = builder.config("spark.ui.enabled", "false")
+            print(f"note: Spark UI off (it would bind to every interface): export SPARK_LOCAL_IP={config.bind_address} "
+                  "before spark-submit to keep it on loopback", file=sys.stderr)
     auto = config.shuffle_partitions == AUTO   # `auto`: 2 per core here, sized per stage by jobs/stage_job.py
     builder = (builder.config("spark.sql.shuffle.partitions", str(200 if auto else config.shuffle_partitions))
                       .config("spark.sql.session.timeZone", "UTC")
                       .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                       .config("spark.python.worker.reuse", "true")
+                      .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+                      .config("spark.ui.showConsoleProgress", "true" if verbose else "false")
                       .config("spark.sql.debug.maxToStringFields", "500"))  # score columns are many
     for key, value in config.conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("WARN")
+    session.sparkContext.setLogLevel("INFO" if verbose else "WARN")
+    # The local filesystem is a ChecksumFileSystem: without this every Parquet file gets a `.crc`
+    # beside it, which tools that read a directory (polars, duckdb globs) trip on. The instance is
+    # the cached one every file:// path resolves to in this JVM (local-mode executors included).
+    jvm = session.sparkContext._jvm
+    jvm.org.apache.hadoop.fs.FileSystem.getLocal(session.sparkContext._jsc.hadoopConfiguration()).setWriteChecksum(False)
     if auto:
         session.conf.set("spark.sql.shuffle.partitions",
                          str(auto_shuffle_partitions(session.sparkContext.defaultParallelism)))
     _share_storage_settings(session, config)
     return session
+
+
+def _submitted_conf() -> dict[str, str]:
+    """The settings spark-submit gave the JVM it started (master, --conf), read before the session exists."""
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()
+    return dict(SparkConf().getAll())
 
 
 def _share_storage_settings(session: SparkSession, config: SparkConfig) -> None:
@@ -168,9 +204,35 @@ def replace_directory(spark: SparkSession, staging: str, final: str) -> None:
     filesystem.delete(aside, True)
     if filesystem.exists(target) and not filesystem.rename(target, aside):
         raise OSError(f"cannot move the previous output {final} aside to {aside}")
+    _drop_checksum_files(filesystem, source)
     if not filesystem.rename(source, target):
         raise OSError(f"cannot commit {staging} as {final}")
     filesystem.delete(aside, True)
+
+
+def _drop_checksum_files(filesystem, directory) -> None:
+    """Delete the `.crc` side files a local (checksummed) filesystem wrote: readers other than Hadoop
+    (polars, duckdb, pyarrow datasets) take every file of a directory for data. Other filesystems
+    (HDFS, S3A) write none, and are not listed for nothing."""
+    if filesystem.getUri().getScheme() != "file" or not filesystem.exists(directory):
+        return
+    # the raw filesystem beneath: listing through the checksummed one hides the .crc files
+    raw = filesystem.getRaw() if "ChecksumFileSystem" in _class_names(filesystem) else filesystem
+    iterator, crcs = raw.listFiles(directory, True), []
+    while iterator.hasNext():
+        path = iterator.next().getPath()
+        if path.getName().endswith(".crc"):
+            crcs.append(path)
+    for path in crcs:
+        raw.delete(path, False)
+
+
+def _class_names(java_object) -> set[str]:
+    names, cls = set(), java_object.getClass()
+    while cls is not None:
+        names.add(cls.getSimpleName())
+        cls = cls.getSuperclass()
+    return names
 
 
 def path_exists(spark: SparkSession, path: str) -> bool:

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from pipeline import outputs, stages, storage
 from pipeline.config import RunConfig
 from pipeline.io import InputError, write_text
+from pipeline.progress_spark import progress
 from pipeline.spark import path_matches, persist_on_disk, write_parquet
 
 
@@ -32,7 +33,8 @@ def execute(spark: SparkSession, config: RunConfig, name: str, inputs: list[str]
         # The stats file marks the stage complete: gone while it runs, so an interrupted rerun is never
         # taken for complete (on object stores a commit is a copy, not an atomic rename).
         storage.delete(outputs.stats_file(config.output, name), storage.storage_options(config.spark.conf))
-    stats = {"stage": name, **stage.load()(spark, config, inputs)}
+    with progress(spark, name):       # one line: tasks done/total, elapsed, ETA (pipeline/progress_spark.py)
+        stats = {"stage": name, **stage.load()(spark, config, inputs)}
     stats["seconds"] = round(time.time() - started, 2)
     if run_key is not None:
         stats["run_key"] = run_key

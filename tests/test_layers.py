@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipeline", "filters", "dedup", "decontam", "classifiers", "trainer", "jobs")
+PACKAGES = ("pipeline", "filters", "dedup", "decontam", "classifiers", "trainer", "jobs", "curate")
 STAGE_PACKAGES = ("filters", "dedup", "decontam", "classifiers")
 PIPELINE_IDEAS = ("pipeline.extract", "pipeline.tokens", "pipeline.mix", "pipeline.report")
 

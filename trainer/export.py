@@ -1,16 +1,22 @@
-"""Export a trainer checkpoint as a Hugging Face Llama checkpoint (config.json + model.safetensors).
+"""Export a trainer checkpoint as a Hugging Face Llama checkpoint (config.json + model.safetensors
++ the tokenizer's files).
 
-    python -m trainer.export --checkpoint out/train/checkpoint.pt --out out/hf [--dtype bfloat16]
+    python -m trainer.export --checkpoint out/train/checkpoint.pt --out out/hf [--dtype bfloat16] \
+        [--tokenizer conf/tokenizer/demo]
 
 Our parameter names are LlamaForCausalLM's without the `model.` prefix and RoPE uses the same
 rotate-half layout, so tensors are copied as they are: no q/k permutation. The result loads with
-`transformers.LlamaForCausalLM.from_pretrained(out)` (no tokenizer files are written: the shards'
-manifest names the tokenizer, recorded in config.json under `curate_tokenizer`).
+`transformers.LlamaForCausalLM.from_pretrained(out)` and `transformers.AutoTokenizer.from_pretrained(out)`:
+tokenizer.json (copied from --tokenizer: a tokenizer.json or a directory holding one, the shards'
+tokenizer or its tokenizer.json twin), tokenizer_config.json and special_tokens_map.json (BOS/EOS
+from the checkpoint's shards). Without --tokenizer only the model is written; config.json records
+the shards' tokenizer (name and sha256) under `curate_tokenizer` either way.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -51,7 +57,40 @@ def hf_state_dict(state: dict[str, torch.Tensor], config: ModelConfig, dtype: to
     return tensors
 
 
-def export(checkpoint_path: str | Path, out_dir: str | Path, dtype: str = "float32") -> Path:
+def tokenizer_json(path: str | Path) -> Path:
+    """The tokenizer.json `path` names: the file itself, or tokenizer.json in a directory."""
+    path = Path(path)
+    file = path / "tokenizer.json" if path.is_dir() else path
+    if not file.is_file() or file.suffix != ".json":
+        raise ValueError(f"{path}: no tokenizer.json (a Llama 3 tokenizer.model cannot be copied as it is: "
+                         "give the tokenizer.json beside it, as conf/tokenizer/demo/ has)")
+    return file
+
+
+def write_tokenizer_files(source: str | Path, out_dir: str | Path, *, bos_id: int | None, eos_id: int | None,
+                          max_length: int) -> list[Path]:
+    """tokenizer.json, tokenizer_config.json and special_tokens_map.json in `out_dir`, the files
+    `AutoTokenizer.from_pretrained` reads (a PreTrainedTokenizerFast over tokenizer.json)."""
+    file = tokenizer_json(source)
+    spec = json.loads(file.read_text(encoding="utf-8"))
+    by_id = {token["id"]: token["content"] for token in spec.get("added_tokens", [])}
+    for name, token_id in (("BOS", bos_id), ("EOS", eos_id)):
+        if token_id is not None and token_id not in by_id:
+            raise ValueError(f"{file}: the shards' {name} id {token_id} is not one of its added tokens")
+    specials = {key: by_id[token_id] for key, token_id in (("bos_token", bos_id), ("eos_token", eos_id))
+                if token_id is not None}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(file, out / "tokenizer.json")
+    config = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": max_length,
+              "clean_up_tokenization_spaces": False, "add_bos_token": False, "add_eos_token": False, **specials}
+    (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    (out / "special_tokens_map.json").write_text(json.dumps(specials, indent=2) + "\n", encoding="utf-8")
+    return [out / "tokenizer.json", out / "tokenizer_config.json", out / "special_tokens_map.json"]
+
+
+def export(checkpoint_path: str | Path, out_dir: str | Path, dtype: str = "float32",
+           tokenizer: str | Path | None = None) -> Path:
     checkpoint = load_checkpoint(checkpoint_path)
     config = ModelConfig(**checkpoint["config"]["model"])
     data = checkpoint.get("data", {})
@@ -63,6 +102,9 @@ def export(checkpoint_path: str | Path, out_dir: str | Path, dtype: str = "float
     meta["curate_tokenizer"] = data.get("tokenizer")
     meta["curate_step"] = checkpoint["step"]
     (out / "config.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    if tokenizer is not None:
+        write_tokenizer_files(tokenizer, out, bos_id=data.get("bos_id"), eos_id=data.get("eos_id"),
+                              max_length=config.max_seq_len)
     return out
 
 
@@ -71,13 +113,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True, help="a trainer checkpoint.pt")
     parser.add_argument("--out", required=True, help="directory for config.json and model.safetensors")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32", help="weight dtype (default float32)")
+    parser.add_argument("--tokenizer", metavar="PATH",
+                        help="the shards' tokenizer.json, or a directory holding it (e.g. conf/tokenizer/demo): "
+                             "written beside the model for AutoTokenizer (default: model only)")
     args = parser.parse_args(argv)
     if not Path(args.checkpoint).is_file():
         print(f"error: {args.checkpoint}: no such checkpoint (python -m trainer.train writes <out>/checkpoint.pt)",
               file=sys.stderr)
         return 2
-    out = export(args.checkpoint, args.out, args.dtype)
-    print(f"wrote {out / 'config.json'} and {out / 'model.safetensors'}")
+    if args.tokenizer is not None:
+        try:
+            tokenizer_json(args.tokenizer)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    try:
+        out = export(args.checkpoint, args.out, args.dtype, tokenizer=args.tokenizer)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    written = ["config.json", "model.safetensors"] + (
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] if args.tokenizer else [])
+    print(f"wrote {', '.join(str(out / name) for name in written)}")
     return 0
 
 

@@ -39,3 +39,42 @@ def test_exported_llama_gives_our_logits(tmp_path, tied):
 def test_missing_checkpoint(tmp_path, capsys):
     assert main(["--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "hf")]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+DEMO_TOKENIZER = __import__("pathlib").Path(__file__).resolve().parents[2] / "conf" / "tokenizer" / "demo"
+
+
+def _tiny_checkpoint(tmp_path, vocab_size=4352, bos_id=4096, eos_id=4097):
+    config = TrainerConfig(model=ModelConfig(vocab_size=vocab_size, dim=16, n_layers=1, n_heads=2, n_kv_heads=1,
+                                             ffn_dim=32, max_seq_len=32))
+    model = Transformer(config.model)
+    save_checkpoint(tmp_path, model=model, optimizer=torch.optim.AdamW(model.parameters()), step=1, sampler={},
+                    config=to_dict(config), data={"eos_id": eos_id, "bos_id": bos_id,
+                                                  "tokenizer": {"name": "demo/tokenizer.model", "sha256": "x"}})
+    return tmp_path / "checkpoint.pt"
+
+
+@pytest.mark.slow
+def test_the_export_carries_a_tokenizer_autotokenizer_loads(tmp_path, capsys):
+    transformers = pytest.importorskip("transformers")
+    checkpoint = _tiny_checkpoint(tmp_path)
+    assert main(["--checkpoint", str(checkpoint), "--out", str(tmp_path / "hf"), "--tokenizer", str(DEMO_TOKENIZER)]) == 0
+    assert "tokenizer_config.json" in capsys.readouterr().out
+    out = tmp_path / "hf"
+    assert {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"} <= {p.name for p in out.iterdir()}
+    tok = transformers.AutoTokenizer.from_pretrained(out)
+    assert tok.bos_token == "<|begin_of_text|>" and tok.eos_token == "<|end_of_text|>"
+    assert tok.convert_tokens_to_ids(tok.eos_token) == 4097
+    from pipeline.tokens.tokenizer import load_tokenizer   # ours (tiktoken over tokenizer.model) agrees
+    ours = load_tokenizer(str(DEMO_TOKENIZER / "tokenizer.model"))
+    text = "The quick brown fox jumps over the lazy dog. Zürich, 2024!"
+    assert tok.encode(text, add_special_tokens=False) == [int(i) for i in ours.encode(text)]
+    assert tok.decode(tok.encode(text, add_special_tokens=False)) == text
+
+
+def test_a_tokenizer_model_alone_is_refused(tmp_path, capsys):
+    checkpoint = _tiny_checkpoint(tmp_path)
+    assert main(["--checkpoint", str(checkpoint), "--out", str(tmp_path / "hf"),
+                 "--tokenizer", str(DEMO_TOKENIZER / "tokenizer.model")]) == 2
+    assert "no tokenizer.json" in capsys.readouterr().err
+    assert not (tmp_path / "hf").exists()
