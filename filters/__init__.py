@@ -8,6 +8,7 @@ stage_spark.py  the driver: corpus histogram, persisted scores, percentile cuts,
 c4.py gopher_quality.py gopher_repetition.py fineweb.py token_outlier.py nsfw.py pii.py
                 one rule family each (C4, Gopher, FineWeb, Llama 3 token outliers, NSFW, PII)
 blocklists.py wordlists.py   the domain lists and word lists those rules read
+calibration.py  per-language thresholds fitted on reference text (jobs/calibrate_filters.py)
 
 To add a filter: a subclass of DocumentFilter (or TextModifier) in its own file, with OPTIONS,
 score() and its thresholds, registered under a versioned name (docs/architecture.md).

@@ -120,3 +120,69 @@ class NsfwWordsFilter(DocumentFilter):
                 tokens = len(words(text, segmentation_for(lang, self.segmentation)))
                 ratio[i] = count[i] / max(tokens, 1)
         return {"count": count, "ratio": ratio}
+
+
+from filters.wordlists import build_matcher, normalize_word, packaged_words, read_wordlist  # noqa: E402
+
+# Entries of the English LDNOOBW list with an ordinary meaning in news, health, history and
+# sports writing (crime and abuse reporting, anatomy, identities, names and common words):
+# nsfw_words_v1 counts them, so 6 of 181 gold news articles fell over its 1% ratio
+# (bench/filter_quality.py). Lower case, as the lists are normalised.
+AMBIGUOUS_WORDS: dict[str, tuple[str, ...]] = {
+    "en": tuple("""sex sexual sexually sexy sexed sexing rape raped raper raping rapist pedophile
+        paedophile pedo molest molester molestor molestation incest naked nude nudity erotic erotism
+        orgy orgies foursome threeway hitler nazi nazis nazism neonazi reich swastika klan klansman
+        klansmen kkk aryan hamas fatah dick dicks dong cox ho stroke stroking flipping premature
+        penetrate scat virgin balls bastard bastards redskin redskins dike bung chug chugs chute
+        cracker crabs demon gob knob knobs nip nips butt suck sucks sucked sucker sucking boob boobs
+        breasts cervix vagina penis penises penile testis testes testicle testical rectal rectum anus
+        genital genitals semen sperm feces fecal faeces orally erect erection hymen vulva labia pubic
+        pubis clitoris nipple nipples bombers bombing sanchez santorum lolita queer queers lesbian
+        lesbians homo gay bisexual menage muncher bimbo sodomy fetish bondage hooker hookers pimp
+        pimped gigolo flasher coitus coital copulate phallic fondle crotch jugs knockers hooters
+        snatch spunky stiffy muff pecker prick pricks tit tits titi negro negroes perse pud pula
+        puta puto kum kwa hui gora nad nads mams
+        teste testee flange floo fitt gipp jigger jiggers mung munt pendy rere titt""".split()),
+    # slave, race, domination, torture: the Japanese UDHR reaches the 0.2% per-character ratio
+    "ja": ("奴隷", "人種", "支配", "拷問"),
+    # 'person' (هر کس everyone), 'aggression/violation': 4 of 5 Persian UDHR pages over 1%
+    "fa": ("کس", "تجاوز"),
+}
+
+
+@register
+class NsfwWordsFilterV2(NsfwWordsFilter):
+    """nsfw_words_v1 counting only *unambiguous* entries: a language's list minus the entries that
+    ordinary writing uses in their plain sense (AMBIGUOUS_WORDS, extended or replaced per language
+    by the option `ambiguous` {lang: [words]}; an empty list keeps the whole list).
+
+    Why: LDNOOBW holds words such as 'sex', 'rape', 'naked', 'hitler', 'stroke' or 'virgin', so
+    reporting on crime, health or history reaches v1's 1% ratio (Dodge et al. 2021 found the same
+    for text about minority identities). Adult spam is made of the unambiguous entries and keeps
+    its ratio. Scores as v1: `count` and `ratio` (unambiguous matches per word). `default_lists`
+    defaults to true here (v1: false).
+    """
+    name = "nsfw_words_v2"
+    prefix = "nsfw_words"
+    OPTIONS = {**NsfwWordsFilter.OPTIONS, "ambiguous": dict}
+
+    def __init__(self, options: Mapping[str, Any] | None = None):
+        super().__init__(options)
+        self.default_lists = bool(self.options.get("default_lists", True))
+        extra = self.options.get("ambiguous") or {}
+        if not all(isinstance(v, (list, tuple)) for v in extra.values()):
+            raise FilterConfigError(f"option '{self.name}.ambiguous' must map languages to lists of words")
+        self.ambiguous = {lang: frozenset(normalize_word(w) for w in ws)
+                          for lang, ws in {**AMBIGUOUS_WORDS, **extra}.items()}
+        self._matchers: dict[str, Any] = {}
+
+    def matcher(self, lang: str | None):
+        lang = lang or "default"
+        if lang not in self._matchers:
+            chars = segmentation_for(lang, self.segmentation) == "chars"
+            entries = set(packaged_words(lang)) if self.default_lists else set()
+            if self.wordlists.get(lang):
+                entries.update(read_wordlist(self.wordlists[lang]))
+            entries = {normalize_word(w) for w in entries} - self.ambiguous.get(lang, frozenset())
+            self._matchers[lang] = build_matcher(entries, chars, self.min_chars if chars else 1)
+        return self._matchers[lang]

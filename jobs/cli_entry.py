@@ -30,6 +30,7 @@ COMMANDS = {
     "train-tokenizer": ("jobs.train_tokenizer", "train a byte-level BPE tokenizer"),
     "filters": ("jobs.filters_list", "every filter: version, thresholds and defaults, citation"),
     "score-file": ("jobs.score_file", "filter scores and decisions for one JSONL/Parquet file, no Spark"),
+    "calibrate-filters": ("jobs.calibrate_filters", "per-language filter thresholds fitted on reference text, no Spark"),
     "shards": ("pipeline.tokens.shards", "verify token shards, export them to Megatron"),
     "train": ("trainer.train", "train the decoder on token shards"),
     "export": ("trainer.export", "export a checkpoint (and its tokenizer) for Hugging Face"),
