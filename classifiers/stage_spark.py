@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from classifiers.model_files import with_storage_settings
-from classifiers.scoring import label_column, score_batches, score_columns
+from classifiers.scoring import TIMEOUT_COLUMN, TIMEOUT_REASON, label_column, score_batches, score_columns
 from pipeline.config import ConfigError, RunConfig
 from pipeline.storage import storage_options
 from pipeline.spark import arrow_schema, map_batches, persist_on_disk
@@ -38,11 +38,12 @@ def run_classify(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
     # machine (classifiers/model_files.py), with the run's storage settings.
     scored = persist_on_disk(map_batches(docs, with_storage_settings, schema, apply=score_batches,
                                          options=storage_options(config.spark.conf),
-                                         models=settings.models, columns=columns))
+                                         models=settings.models, columns=columns, timeout_s=settings.timeout_s))
     try:
         cutoffs = _cutoffs(scored, settings.thresholds, columns)
-        outcome = commit_outcome(spark, config, STAGE, scored.withColumn("drop_reason", _reason(cutoffs)),
-                                 persist=False)
+        reason = F.when(F.col(TIMEOUT_COLUMN) > 0, F.lit(TIMEOUT_REASON)).otherwise(_reason(cutoffs))
+        outcome = commit_outcome(spark, config, STAGE, scored.withColumn("drop_reason", reason),
+                                 kept_drops=("drop_reason", TIMEOUT_COLUMN), persist=False)
     finally:
         scored.unpersist()
     return {**outcome, "models": settings.models, "min_score_by_lang": cutoffs,
@@ -101,6 +102,7 @@ def _arrow_schema(frame: DataFrame, columns: dict[str, dict[str, str]]) -> pa.Sc
         added += [pa.field(c, pa.float32()) for c in table]
         if label_column(name, table):
             added.append(pa.field(label_column(name, table), pa.string()))
+    added.append(pa.field(TIMEOUT_COLUMN, pa.float32()))   # 1: past classify.timeout_s (scores null)
     clash = set(frame.columns) & {f.name for f in added}
     if clash:
         raise ConfigError(f"key 'classify.models': the input already has column(s) {sorted(clash)}; "

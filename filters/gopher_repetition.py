@@ -25,7 +25,7 @@ import re
 from collections import Counter
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate, compress
+from itertools import accumulate, compress, count
 
 import numpy as np
 
@@ -52,8 +52,9 @@ def ngram_repetition(toks: list[str]) -> tuple[dict[int, float], dict[int, int]]
 
     Works level by level on the positions whose n-gram occurs more than once: an n-gram can only
     repeat where its (n-1)-gram prefix repeats, so each level looks at the survivors of the last
-    (keys nest: the n-gram key is (its prefix's key, last token id)), no n-gram string is built,
-    and the work stops at the first n where nothing repeats. Exact, not hashed."""
+    (the n-gram key is (its prefix's key, last token id), the prefix's key an int per distinct
+    prefix), no n-gram string is built, and the work stops at the first n where nothing repeats.
+    Exact, not hashed."""
     size = len(toks)
     top = {n: float("nan") for n in TOP_NGRAMS}
     dup = {n: 0 for n in DUP_NGRAMS}
@@ -88,6 +89,9 @@ def ngram_repetition(toks: list[str]) -> tuple[dict[int, float], dict[int, int]]
             break
         if n in DUP_NGRAMS:
             dup[n] = _greedy_duplicate_chars(positions, keys, ends, n)
+        # One int per distinct n-gram (its first position in this list): the next level's keys
+        # are then pairs of ints, not tuples nested n deep that cost n to hash.
+        keys = list(map({}.setdefault, keys, count()))
     return top, dup
 
 

@@ -54,11 +54,105 @@ _VERSION_BEFORE = re.compile(r"(?:\b(?:version|ver|release|rel|build|firmware|fw
 _IP_CONTEXT = re.compile(r"\b(?:ip|ipv4|dns|server|host|address|ping|gateway|subnet)\b", re.IGNORECASE)
 CARD = re.compile(r"(?<![\w+\-.,])\d(?:[ \-]?\d){12,18}(?![\w]|[.,\-]\d)")
 _PHONE_END = r"(?![\w]|[.\-/]\d)"
-PHONE_INTL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .\-]?\(\d{1,4}\)|[ .\-]?\d{1,5}){1,6}" + _PHONE_END)
+# The international phone pattern. As a `re` pattern it backtracks through every way of cutting
+# the digits into groups before failing ('+' then 33 digits then a letter: 4 ms per '+', minutes
+# for a page of them), so PHONE_INTL finds the same matches by the same search, memoised.
+PHONE_INTL_PATTERN = r"(?<![\w+])\+\d{1,3}(?:[ .\-]?\(\d{1,4}\)|[ .\-]?\d{1,5}){1,6}" + _PHONE_END
 PHONE_NANP = re.compile(r"(?<![\w+.\-/])(?:1[ .\-])?(?:\(\d{3}\) ?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"
                         + _PHONE_END)
 PHONE_NATIONAL = re.compile(r"(?<![\w+.\-/])(?:\(0\d{1,4}\)|0\d{1,4})(?:[ .\-/]\d{2,8}){1,4}"
                             + _PHONE_END)
+
+
+class _IntlPhonePattern:
+    """PHONE_INTL_PATTERN's matches, found in time linear in the text: the search `re` makes (the
+    same order of choices, so the same first match at each '+'), with each (position, groups so
+    far) state tried once. Only the part of re.Pattern that `redact` uses: sub, finditer, findall."""
+
+    pattern = PHONE_INTL_PATTERN
+    # A '+' where a match can start and end: the lookbehind, a digit, then, within the 44
+    # characters a match can span after it, an end after a digit or ')' that the end check passes
+    # (in C: a '+' before 40 digits and a letter costs nothing).
+    _START = re.compile(r"(?<![\w+])\+\d(?=[\d .\-()]{0,44}(?<=[\d)])(?![\w]|[.\-/]\d))")
+    _SPAN = re.compile(r".+", re.DOTALL)   # turns a found (start, end) into a real re.Match
+
+    def finditer(self, text: str):
+        resume = 0
+        for start in self._START.finditer(text):
+            if start.start() < resume:
+                continue
+            end = _intl_phone_end(text, start.start())
+            if end >= 0:
+                resume = end
+                yield self._SPAN.match(text, start.start(), end)
+
+    def findall(self, text: str) -> list[str]:
+        return [m.group(0) for m in self.finditer(text)]
+
+    def sub(self, repl: Callable[[re.Match], str], text: str) -> str:
+        parts, last = [], 0
+        for m in self.finditer(text):
+            parts += [text[last:m.start()], repl(m)]
+            last = m.end()
+        return "".join(parts) + text[last:] if parts else text
+
+
+def _intl_phone_end(text: str, plus: int) -> int:
+    """End of PHONE_INTL_PATTERN's match at `plus` (a '+' its lookbehind allows), -1 if none.
+    Depth-first in `re`'s order: the country code longest first; then another group before
+    stopping (greedy {1,6}); a group: '(ddd)' before digits, a separator before none, more digits
+    before fewer; stopping where the end check passes. A state's outcome does not depend on the
+    path to it, so each is computed once."""
+    size = len(text)
+    memo: dict[tuple[int, int], int] = {}
+
+    def digits(at: int, most: int) -> int:
+        count = 0
+        while count < most and at + count < size and text[at + count].isdecimal():
+            count += 1
+        return count
+
+    def group_ends(at: int):
+        starts = (at + 1, at) if at < size and text[at] in " .-" else (at,)
+        for begin in starts:          # '(' \d{1,4} ')': only all the digits can meet the ')'
+            if begin < size and text[begin] == "(":
+                count = digits(begin + 1, 4)
+                if count and begin + 1 + count < size and text[begin + 1 + count] == ")":
+                    yield begin + count + 2
+        for begin in starts:          # \d{1,5}, longest first
+            for count in range(digits(begin, 5), 0, -1):
+                yield begin + count
+
+    def end_ok(at: int) -> bool:      # (?![\w]|[.\-/]\d)
+        if at >= size:
+            return True
+        char = text[at]
+        if char.isalnum() or char == "_":
+            return False
+        return not (char in ".-/" and at + 1 < size and text[at + 1].isdecimal())
+
+    def search(at: int, groups: int) -> int:
+        key = (at, groups)
+        if key not in memo:
+            found = -1
+            if groups < 6:
+                for nxt in group_ends(at):
+                    found = search(nxt, groups + 1)
+                    if found >= 0:
+                        break
+            if found < 0 and groups >= 1 and end_ok(at):
+                found = at
+            memo[key] = found
+        return memo[key]
+
+    for count in range(digits(plus + 1, 3), 0, -1):
+        found = search(plus + 1 + count, 0)
+        if found >= 0:
+            return found
+    return -1
+
+
+PHONE_INTL = _IntlPhonePattern()
 _DATE = re.compile(r"\d{1,2}([./\-])\d{1,2}\1(?:19|20)\d\d(?!\d)|(?:19|20)\d\d([./\-])\d{1,2}\2\d{1,2}")
 _NUMBER_BEFORE = re.compile(r"\d[ .,]$")
 _CURRENCY = "$€£¥₹₽₩"

@@ -4,6 +4,14 @@
 text that later filters see. It returns the documents with their (possibly rewritten) text and
 one float64 column per metric, `<prefix>__<metric>`. `select_batches` reads those columns only
 and adds `drop_reason`: re-tuning a threshold never recomputes a score.
+
+Time limit: the chain runs in a sandbox child process (pipeline/sandbox.py), a group of up to
+GROUP_DOCS documents (GROUP_CHARS characters) per call, as one batch. A group that takes longer
+than min(filter.timeout_s, GROUP_TIMEOUT_S) is killed and run again a document at a time, each
+under filter.timeout_s, whether it hangs in Python or in C: a document past it keeps its text,
+gets NaN scores and `filter__timeout` = 1, and `select_batches` drops it as `filter_timeout`. A
+document scores the same alone as in a batch (every filter scores documents independently), so
+the other documents' scores do not depend on it.
 """
 from __future__ import annotations
 
@@ -17,6 +25,15 @@ import pyarrow as pa
 from filters.base import DEFAULT_LANG, Batch, FilterConfigError, TextModifier, ThresholdTable
 from filters.registry import get_filter, known_filters
 from pipeline.config import FilterConfig, dump_yaml, RunConfig
+from pipeline.sandbox import Failure, Sandbox
+
+TIMEOUT_COLUMN = "filter__timeout"    # 1.0: the document passed filter.timeout_s (scores NaN)
+TIMEOUT_REASON = "filter_timeout"
+# Documents per call of the chain in the sandbox child, their characters at most, and the limit
+# of one such group before its documents are run one at a time.
+GROUP_DOCS = 64
+GROUP_CHARS = 256_000
+GROUP_TIMEOUT_S = 2.0
 
 
 @dataclasses.dataclass
@@ -25,13 +42,39 @@ class FilterChain:
     thresholds: dict[str, ThresholdTable]
 
     def score_fields(self) -> list[pa.Field]:
+        """Score columns, then the timeout column."""
+        return [pa.field(name, pa.float64()) for name in (*self.score_names(), TIMEOUT_COLUMN)]
+
+    def score_names(self) -> list[str]:
         """Score columns, found by scoring one tiny document (filters declare metrics by returning them)."""
-        probe = Batch(["Probe text. " * 10], ["en"], ["http://probe.invalid/"], ["probe.invalid"])
-        names: list[str] = []
+        if not hasattr(self, "_names"):
+            probe = Batch(["Probe text. " * 10], ["en"], ["http://probe.invalid/"], ["probe.invalid"])
+            names: list[str] = []
+            for f in self.filters:
+                scores = f.apply(probe)[1] if isinstance(f, TextModifier) else f.score(probe)
+                names.extend(f"{f.prefix}__{metric}" for metric in scores)
+            self._names = list(dict.fromkeys(names))   # a repeated name: one column, the last value
+        return self._names
+
+    def score_documents(self, documents: list[tuple]) -> list[tuple[str, list[float]]]:
+        """(text, lang, url, domain) per document -> (rewritten text, scores in score_names()
+        order) per document: every filter, in order, on the documents as one batch."""
+        texts = [d[0] for d in documents]
+        langs, urls, domains = [d[1] for d in documents], [d[2] for d in documents], [d[3] for d in documents]
+        columns: dict[str, np.ndarray] = {}
         for f in self.filters:
-            scores = f.apply(probe)[1] if isinstance(f, TextModifier) else f.score(probe)
-            names.extend(f"{f.prefix}__{metric}" for metric in scores)
-        return [pa.field(name, pa.float64()) for name in names]
+            view = Batch(texts, langs, urls, domains)
+            if isinstance(f, TextModifier):
+                texts, scores = f.apply(view)
+            else:
+                scores = f.score(view)
+            for metric, values in scores.items():
+                columns[f"{f.prefix}__{metric}"] = np.asarray(values, dtype=np.float64)
+        names = self.score_names()
+        if list(columns) != names:
+            raise RuntimeError(f"the filters returned the scores {list(columns)}, expected {names}")
+        rows = np.column_stack([columns[n] for n in names]).tolist() if names else [[] for _ in documents]
+        return list(zip(texts, rows))
 
 
 def build_chain(config: FilterConfig, extra_options: Mapping[str, Mapping[str, Any]] | None = None) -> FilterChain:
@@ -70,27 +113,30 @@ def validate_filters(config: RunConfig) -> None:
 def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
                   extra_options: Mapping[str, Mapping[str, Any]] | None = None,
                   output_schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body: documents -> documents with rewritten text and score columns."""
-    chain = _cached_chain(config, extra_options)
+    """mapInArrow body: documents -> documents with rewritten text, score columns and
+    `filter__timeout`, the chain run in the sandbox child (module docstring)."""
+    chain, sandbox = _cached_chain(config, extra_options), _cached_sandbox(config, extra_options)
+    names = chain.score_names()
     for batch in batches:
         if batch.num_rows == 0:
             continue
         texts = [t or "" for t in batch.column("text").to_pylist()]
-        langs = batch.column("lang").to_pylist()
-        urls = batch.column("url").to_pylist()
-        domains = batch.column("domain").to_pylist()
-        columns: dict[str, np.ndarray] = {}
-        for f in chain.filters:
-            view = Batch(texts, langs, urls, domains)
-            if isinstance(f, TextModifier):
-                texts, scores = f.apply(view)
-            else:
-                scores = f.score(view)
-            for metric, values in scores.items():
-                columns[f"{f.prefix}__{metric}"] = np.asarray(values, dtype=np.float64)
+        documents = list(zip(texts, batch.column("lang").to_pylist(), batch.column("url").to_pylist(),
+                             batch.column("domain").to_pylist()))
+        values = np.full((len(texts), len(names)), np.nan)
+        timed_out = np.zeros(len(texts))
+        for i, result in enumerate(sandbox.map(documents)):
+            if isinstance(result, Failure):
+                if result.kind != "timeout":
+                    raise RuntimeError(f"filter chain crashed on the document with url "
+                                       f"{documents[i][2]!r}: {result.detail}")
+                timed_out[i] = 1.0          # keeps its text; NaN scores; dropped as filter_timeout
+                continue
+            texts[i], values[i] = result
         out = batch.set_column(batch.schema.get_field_index("text"), "text", pa.array(texts, pa.string()))
-        for name, values in columns.items():
-            out = out.append_column(name, pa.array(values, pa.float64()))
+        for j, name in enumerate(names):
+            out = out.append_column(name, pa.array(values[:, j], pa.float64()))
+        out = out.append_column(TIMEOUT_COLUMN, pa.array(timed_out, pa.float64()))
         yield out.select(output_schema.names) if output_schema is not None else out
 
 
@@ -105,6 +151,8 @@ def select_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
     for batch in batches:
         langs = batch.column("lang").to_pylist()
         reasons = np.full(batch.num_rows, None, dtype=object)
+        if TIMEOUT_COLUMN in batch.schema.names:   # absent from scores persisted before the limit
+            reasons[batch.column(TIMEOUT_COLUMN).to_numpy(zero_copy_only=False) == 1.0] = TIMEOUT_REASON
         for f in chain.filters:
             scores = {name.split("__", 1)[1]: batch.column(name).to_numpy(zero_copy_only=False)
                       for name in batch.schema.names if name.startswith(f"{f.prefix}__")}
@@ -127,6 +175,7 @@ def _with_defaults(table: ThresholdTable, per_lang: Mapping[str, Mapping[str, fl
 
 
 _CHAINS: dict[str, FilterChain] = {}
+_SANDBOXES: dict[str, Sandbox] = {}
 
 
 def _cached_chain(config: RunConfig, extra_options) -> FilterChain:
@@ -138,6 +187,26 @@ def _cached_chain(config: RunConfig, extra_options) -> FilterChain:
     return _CHAINS[key]
 
 
+def _cached_sandbox(config: RunConfig, extra_options) -> Sandbox:
+    """One sandbox child per Python worker and config, forked from the worker once its chain is
+    built (the child shares the word lists and models), reused by every later batch."""
+    key = dump_yaml(config) + _options_key(extra_options)
+    if key not in _SANDBOXES:
+        for old in _SANDBOXES.values():
+            old.close()
+        _SANDBOXES.clear()
+        chain = _cached_chain(config, extra_options)
+        chain.score_names()                # probed before the fork, once
+        _SANDBOXES[key] = Sandbox(chain.score_documents, config.filter.timeout_s, batched=True,
+                                  chunk_size=GROUP_DOCS, weigh=_document_chars, chunk_weight=GROUP_CHARS,
+                                  group_timeout_s=min(config.filter.timeout_s, GROUP_TIMEOUT_S))
+    return _SANDBOXES[key]
+
+
+def _document_chars(document: tuple) -> int:
+    return len(document[0])
+
+
 def _options_key(extra_options) -> str:
     digest = hashlib.sha1()
     for name, options in sorted((extra_options or {}).items()):
@@ -147,4 +216,5 @@ def _options_key(extra_options) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["FilterChain", "build_chain", "score_batches", "select_batches", "DEFAULT_LANG"]
+__all__ = ["FilterChain", "build_chain", "score_batches", "select_batches", "DEFAULT_LANG", "TIMEOUT_COLUMN",
+           "TIMEOUT_REASON"]

@@ -2,8 +2,9 @@
 
 Reads the previous stage's documents. Writes <output>/filter_scores/ (every document with its
 score columns, persisted before any decision), <output>/filter/ (kept) and <output>/rejected/filter/
-(drop_reason = <filter>_<rule>). With filter.select_only=true it reuses filter_scores and applies
-the current thresholds only. The per-batch work is filters/stage.py; the command is jobs/filter.py.
+(drop_reason = <filter>_<rule>, or filter_timeout for a document past filter.timeout_s). With
+filter.select_only=true it reuses filter_scores and applies the current thresholds only. The
+per-batch work is filters/stage.py; the command is jobs/filter.py.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from filters.stage import build_chain, score_batches, select_batches
+from filters.stage import TIMEOUT_COLUMN, build_chain, score_batches, select_batches
 from filters.token_outlier import DEFAULT_BUCKETS, TokenOutlierFilter, load_reference, token_histogram
 from pipeline import outputs
 from pipeline.config import ConfigError, RunConfig
@@ -41,7 +42,8 @@ def run_filter(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dic
     value_thresholds = _percentile_thresholds(scored, config)
     decided = map_batches(scored, select_batches, arrow_schema(scored, pa.field("drop_reason", pa.string())),
                           config=config, value_thresholds=value_thresholds)
-    outcome = commit_outcome(spark, config, STAGE, decided)
+    # filter__timeout is 0 on every kept document: it stays in filter_scores and rejected/filter.
+    outcome = commit_outcome(spark, config, STAGE, decided, kept_drops=("drop_reason", TIMEOUT_COLUMN))
     outcome["outputs"]["scores"] = scores_path
     return {**outcome, "filters": config.filter.filters, "value_thresholds": value_thresholds}
 

@@ -7,6 +7,7 @@ stages.py       the one stage table: order, driver function, config sections, ch
 outputs.py      the run directory's layout: <out>/<stage>, rejected/, stats/, shards/, report/
 resume.py       run keys, and which stages of a run are already complete
 stage_spark.py  what every stage's driver does around its rule: inputs, kept/rejected, stats file
+sandbox.py      hard per-document time limits: f(item) in a forked child, SIGKILLed at its deadline
 preflight.py    fail fast: inputs readable, output writable, before the JVM starts
 spark.py        the Spark adapter: session, input listing, mapInArrow, atomic writes, Arrow schema
 storage.py      the one place that builds filesystems (local, s3 from Spark's fs.s3a settings):

@@ -1,18 +1,24 @@
-"""HTML -> main text, with trafilatura (default) or resiliparse, under a per-document time limit."""
+"""HTML -> main text, with trafilatura (default) or resiliparse, under a hard per-page time limit.
+
+The extractor runs in a sandbox child process (pipeline/sandbox.py): a page that takes longer
+than extract.timeout_s is killed there, whether it hangs in Python or in C (lxml, resiliparse,
+a backtracking regular expression), and becomes `extract_timeout`; one that crashes the child
+(a segfault in a parser) becomes `extract_error`. The rest of the batch goes on. Pages go to
+the child a chunk at a time (`Extractor.many`), one round trip per chunk; a single call
+(`Extractor(html, url)`) is a chunk of one.
+"""
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from pipeline.config import ExtractConfig
+from pipeline.sandbox import Failure, Sandbox
 from pipeline.text import clean_text
 
-
-class ExtractTimeout(Exception):
-    """One page took longer than extract.timeout_s."""
+# Pages per round trip to the sandbox child, and their HTML characters at most.
+CHUNK_PAGES = 64
+CHUNK_CHARS = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -22,26 +28,91 @@ class Extraction:
     detail: str | None = None
 
 
-def make_extractor(config: ExtractConfig) -> Callable[[str, str | None], Extraction]:
-    """Returns extract(html, url) -> Extraction for the configured backend."""
-    backend = _trafilatura_backend(config) if config.extractor == "trafilatura" else _resiliparse_backend(config)
+class Extractor:
+    """extract(html, url) -> Extraction for the configured backend, each page under the limit.
 
-    def extract(html: str, url: str | None) -> Extraction:
+    The sandbox child is forked on first use, from the process that uses the extractor (a Spark
+    Python worker), and reused for every later page."""
+
+    def __init__(self, config: ExtractConfig):
+        self.config = config
+        self.backend = _trafilatura_backend(config) if config.extractor == "trafilatura" \
+            else _resiliparse_backend(config)
+        self.sandbox = Sandbox(self._extract_page, config.timeout_s, chunk_size=CHUNK_PAGES,
+                               weigh=_page_chars, chunk_weight=CHUNK_CHARS)
+
+    def __call__(self, html: str, url: str | None) -> Extraction:
+        return self.many([(html, url)])[0]
+
+    def many(self, pages: Sequence[tuple[str, str | None]]) -> list[Extraction]:
+        """One Extraction per (html, url), in order."""
+        return [_from_failure(r, self.config) if isinstance(r, Failure) else r
+                for r in self.sandbox.map(pages)]
+
+    def extract_inline(self, html: str, url: str | None) -> Extraction:
+        """The same extraction in this process, without a time limit (what the child runs)."""
         try:
-            with time_limit(config.timeout_s):
-                raw = backend(html, url)
-        except ExtractTimeout:
-            return Extraction(None, "extract_timeout", f"> {config.timeout_s:g}s")
+            raw = self.backend(html, url)
         except RecursionError:
             return Extraction(None, "extract_error", "HTML nested too deeply")
         except Exception as err:  # a parser bug on one page must not fail the task
             return Extraction(None, "extract_error", f"{type(err).__name__}: {err}"[:500])
         text = clean_text(raw or "")
-        if len(text) < config.min_text_chars:
+        if len(text) < self.config.min_text_chars:
             return Extraction(None, "extract_empty", None)
         return Extraction(text, None)
 
-    return extract
+    def close(self) -> None:
+        self.sandbox.close()
+
+    def _extract_page(self, page: tuple[str, str | None]) -> Extraction:
+        return self.extract_inline(*page)
+
+
+def make_extractor(config: ExtractConfig) -> Extractor:
+    """The extractor for `config`: call it per page, or `.many(pages)` per batch."""
+    return Extractor(config)
+
+
+def extract_rows(rows: Iterable[dict], extractor: Extractor) -> Iterator[dict]:
+    """The extract stage's rows, in order, with the page of each row that holds one under
+    `_html` (decoded HTML) extracted: `text` set, or `drop_reason` and `drop_detail`; `_html`
+    removed. Rows wait for their chunk (CHUNK_PAGES pages or CHUNK_CHARS characters), which goes
+    to the sandbox child in one round trip."""
+    held: list[dict] = []
+    pages: list[dict] = []
+    chars = 0
+    for row in rows:
+        held.append(row)
+        if row.get("_html") is not None:
+            pages.append(row)
+            chars += len(row["_html"])
+            if len(pages) >= CHUNK_PAGES or chars >= CHUNK_CHARS:
+                _fill(pages, extractor)
+                yield from held
+                held, pages, chars = [], [], 0
+    _fill(pages, extractor)
+    yield from held
+
+
+def _fill(rows: list[dict], extractor: Extractor) -> None:
+    if not rows:
+        return
+    for row, result in zip(rows, extractor.many([(row.pop("_html"), row["url"]) for row in rows])):
+        if result.reason:
+            row["drop_reason"], row["drop_detail"] = result.reason, result.detail
+        else:
+            row["text"] = result.text
+
+
+def _page_chars(page: tuple[str, str | None]) -> int:
+    return len(page[0])
+
+
+def _from_failure(failure: Failure, config: ExtractConfig) -> Extraction:
+    if failure.kind == "timeout":
+        return Extraction(None, "extract_timeout", f"> {config.timeout_s:g}s")
+    return Extraction(None, "extract_error", failure.detail[:500])
 
 
 def _trafilatura_backend(config: ExtractConfig) -> Callable[[str, str | None], str | None]:
@@ -76,26 +147,3 @@ def _resiliparse_backend(config: ExtractConfig) -> Callable[[str, str | None], s
                                   links=options.links, list_bullets=options.list_bullets)
 
     return run
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise ExtractTimeout in the block after `seconds` (SIGALRM; main thread only).
-
-    Spark's Python workers run our batch functions on their main thread, so the alarm works
-    there; elsewhere (a thread) the block runs without a limit rather than failing.
-    """
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise ExtractTimeout()
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from pipeline.extract.charset import decode_html, looks_binary
 from pipeline.config import RunConfig, dump_yaml
-from pipeline.extract.extractors import make_extractor
+from pipeline.extract.extractors import extract_rows, make_extractor
 from pipeline.io import check_local_inputs, input_format, open_input, source_label
 from pipeline.extract.langid import LanguageIdentifier
 from pipeline.extract.records import InputRecord
@@ -64,8 +64,8 @@ def extract_file(path: str, config: RunConfig, workers=None, options=None) -> It
     workers = workers or _workers(dump_yaml(config), config)
     source = source_label(path, config.source)
     options = storage_options(config.spark.conf) if options is None else options
-    for record in read_records(path, config.extract.max_html_bytes, options):
-        yield _row(record, source, workers)
+    yield from extract_rows((_row(record, source, workers)
+                             for record in read_records(path, config.extract.max_html_bytes, options)), workers.extract)
 
 
 def read_records(path: str, max_payload: int, options=None) -> Iterator[InputRecord]:
@@ -150,11 +150,7 @@ def _extract_html(record: InputRecord, row: dict, workers: _Workers) -> None:
     if html.count("\ufffd") > len(html) * _MAX_REPLACEMENT_RATIO:
         row["drop_reason"], row["drop_detail"] = "decode_error", f"undecodable bytes ({charset})"
         return
-    result = workers.extract(html, row["url"])
-    if result.reason:
-        row["drop_reason"], row["drop_detail"] = result.reason, result.detail
-    else:
-        row["text"] = result.text
+    row["_html"] = html   # extracted by extract_rows, a chunk of pages per round trip to the sandbox
 
 
 def _to_batch(rows: list[dict], langid: LanguageIdentifier) -> pa.RecordBatch:
