@@ -94,8 +94,8 @@ def test_unknown_input_format_exits_2(tmp_path, capsys):
 
 @pytest.mark.parametrize("override, message", [
     ("filter.filters=[gopher_quality_v1, shiny_v9]", "unknown filter 'shiny_v9'"),
-    ("filter.thresholds={gopher_quality_v1: {default: {min_wrds: 3}}}",
-     "unknown key 'filter.thresholds.gopher_quality_v1.default.min_wrds'"),
+    ("filter.thresholds={gopher_quality_v2: {default: {min_wrds: 3}}}",
+     "unknown key 'filter.thresholds.gopher_quality_v2.default.min_wrds'"),
     ("filter.options={gopher_qualty_v1: {}}", "key 'filter.options.gopher_qualty_v1': unknown filter"),
     ("filter.segmentation={zh: jieba}", "unknown segmentation 'jieba'"),
 ])
