@@ -28,7 +28,7 @@ run: $(STAMP) $(MODELS)/quality/model.json $(MODELS)/domain/model.json
 	@# The bundled trainer's tiny preset, a few CPU steps on the run's shards: the loss falls.
 	@OUT=$$($(BIN)/python -c "from pipeline.config import load_config; print(load_config('$(CONF)', stage_files=False).output)"); \
 	rm -rf "$$OUT/train" && $(BIN)/python -m trainer.train --conf conf/train/tiny.yaml --data "$$OUT/shards/train" \
-	    --valid "$$OUT/shards/valid" --out "$$OUT/train" --steps 40; \
+	    --valid "$$OUT/shards/valid" --out "$$OUT/train" --steps 40 && \
 	echo "report: $$OUT/report/index.html"
 
 # The demo's classifiers (conf/default.yaml's classify.models), trained on text we wrote.
