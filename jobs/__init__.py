@@ -9,6 +9,14 @@ import os as _os
 import sys as _sys
 
 # `spark-submit jobs/<stage>.py` puts this folder first on sys.path, where jobs/dedup.py would
-# shadow the `dedup` package: the jobs are imported as `jobs.<stage>`, never from here.
-_HERE = _os.path.dirname(_os.path.abspath(__file__))
-_sys.path[:] = [_p for _p in _sys.path if _os.path.abspath(_p or ".") != _HERE]
+# shadow the `dedup` package: the jobs are imported as `jobs.<stage>`, never from here. The folder
+# is found by what it holds, not by this file's path: on a cluster this package comes from the
+# --py-files zip while the script's folder on sys.path is the submitted copy.
+
+
+def _is_jobs_folder(path: str) -> bool:
+    path = _os.path.abspath(path or ".")
+    return _os.path.basename(path) == "jobs" and _os.path.isfile(_os.path.join(path, "stage_job.py"))
+
+
+_sys.path[:] = [_p for _p in _sys.path if not _is_jobs_folder(_p)]

@@ -27,13 +27,21 @@ def test_job_script_starts(script):
         assert result.stdout.startswith(f"usage: python -m jobs.{script[:-3]}")
 
 
+@pytest.fixture(scope="module")
+def code_zip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dist") / "curate.zip"
+    subprocess.run([sys.executable, "-m", "pipeline.package", "--out", str(path)], cwd=ROOT, check=True,
+                   capture_output=True)
+    return str(path)
+
+
 @pytest.mark.parametrize("script", sorted(PIPELINE_COMMANDS))
-def test_every_stage_loads_when_a_job_runs_as_a_script(script):
+def test_every_stage_loads_when_a_job_runs_as_a_script(script, code_zip):
     # `spark-submit jobs/<x>.py` puts jobs/ first on sys.path, where jobs/dedup.py and jobs/decontam.py
     # would shadow the packages the stage table names: loading the script must take jobs/ off the path.
-    # As on a cluster: the code on sys.path after jobs/ (there a --py-files zip), no editable-install
+    # As on a cluster: the code zip (--py-files) on sys.path after jobs/, no editable-install
     # finder (python -S), and the script exec'd rather than run with runpy, which imports `jobs` itself.
-    code = (f"import sys; sys.path[0] = 'jobs'; sys.path += [{str(ROOT)!r}, {sysconfig.get_paths()['purelib']!r}]; "
+    code = (f"import sys; sys.path[0] = 'jobs'; sys.path += [{code_zip!r}, {sysconfig.get_paths()['purelib']!r}]; "
             f"exec(compile(open('jobs/{script}').read(), 'jobs/{script}', 'exec'), {{'__name__': 'as_script'}}); "
             "from pipeline.stages import STAGES; [stage.load() for stage in STAGES]; print('ok')")
     result = subprocess.run([sys.executable, "-S", "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
