@@ -5,7 +5,6 @@ import dataclasses
 import math
 from typing import Iterable, Mapping, Sequence
 
-import numpy as np
 
 from filters.registry import known_filters
 from filters.stage import FilterChain, build_chain
@@ -37,20 +36,9 @@ def score(batch: Iterable[Mapping], chain: FilterChain | Sequence[str] | None = 
     documents = list(batch)
     if not isinstance(chain, FilterChain):
         chain = build_filter_chain(chain)
-    langs = [d.get("lang") for d in documents]
-    scored = chain.score_documents([(d.get("text") or "", d.get("lang"), d.get("url"), d.get("domain"))
-                                    for d in documents])
+    scored, kept, reasons = chain.decide_documents([(d.get("text") or "", d.get("lang"), d.get("url"), d.get("domain"))
+                                                    for d in documents])
     names = chain.score_names()
-    columns = {name: np.array([row[i] for _, row in scored], dtype=np.float64) for i, name in enumerate(names)}
-    kept = np.ones(len(documents), dtype=bool)
-    reasons: list[str | None] = [None] * len(documents)
-    for f in chain.filters:
-        prefix = f"{f.prefix}__"
-        own = {name[len(prefix):]: values for name, values in columns.items() if name.startswith(prefix)}
-        keep, why = f.keep(own, langs, chain.thresholds[f.name])
-        for i in np.flatnonzero(kept & ~keep):
-            reasons[i] = why[i]
-        kept &= keep
     return [{"kept": bool(kept[i]), "drop_reason": reasons[i], "text": text,
              "scores": {name: (None if math.isnan(v) else float(v)) for name, v in zip(names, row)}}
             for i, (text, row) in enumerate(scored)]

@@ -76,6 +76,25 @@ class FilterChain:
         rows = np.column_stack([columns[n] for n in names]).tolist() if names else [[] for _ in documents]
         return list(zip(texts, rows))
 
+    def decide_documents(self, documents: list[tuple]) -> tuple[list[tuple[str, list[float]]], np.ndarray, list]:
+        """score_documents, then every filter's thresholds on its own scores: (scored documents, kept
+        mask, drop reason per document: the first rule it failed, None when kept). Outside Spark
+        (curate.score, curate score-file); the stage itself decides in select_batches."""
+        scored = self.score_documents(documents)
+        names = self.score_names()
+        langs = [d[1] for d in documents]
+        columns = {name: np.array([row[i] for _, row in scored], dtype=np.float64) for i, name in enumerate(names)}
+        kept = np.ones(len(documents), dtype=bool)
+        reasons: list[str | None] = [None] * len(documents)
+        for f in self.filters:
+            prefix = f"{f.prefix}__"
+            own = {name[len(prefix):]: values for name, values in columns.items() if name.startswith(prefix)}
+            keep, why = f.keep(own, langs, self.thresholds[f.name])
+            for i in np.flatnonzero(kept & ~keep):
+                reasons[i] = why[i]
+            kept &= keep
+        return scored, kept, reasons
+
 
 def build_chain(config: FilterConfig, extra_options: Mapping[str, Mapping[str, Any]] | None = None) -> FilterChain:
     """Instances and threshold tables for config.filters; bad names, options or thresholds raise

@@ -21,10 +21,8 @@ import math
 import sys
 from typing import Iterator
 
-import numpy as np
 import pyarrow.parquet as pq
 
-from filters.base import Batch, TextModifier
 from filters.stage import build_chain
 from pipeline.cli import DEFAULT_CONF, run_main, tool_parser
 from pipeline.config import ConfigError, RunConfig, load_config
@@ -52,31 +50,15 @@ def read_rows(path: str) -> Iterator[dict]:
 
 def score_rows(rows: list[dict], chain) -> list[dict]:
     """Scores and decisions for `rows` (dicts with `text`), every filter of `chain` in order."""
-    texts = [row.get("text") or "" for row in rows]
-    langs = [row.get("lang") for row in rows]
-    urls, domains = [row.get("url") for row in rows], [row.get("domain") for row in rows]
-    original = list(texts)
-    columns: dict[str, np.ndarray] = {}
-    kept = np.ones(len(rows), dtype=bool)
-    reasons: list[str | None] = [None] * len(rows)
-    for f in chain.filters:
-        view = Batch(texts, langs, urls, domains)
-        if isinstance(f, TextModifier):
-            texts, scores = f.apply(view)
-        else:
-            scores = f.score(view)
-        for metric, values in scores.items():
-            columns[f"{f.prefix}__{metric}"] = np.asarray(values, dtype=np.float64)
-        keep, why = f.keep(scores, langs, chain.thresholds[f.name])
-        for i in np.flatnonzero(kept & ~keep):
-            reasons[i] = why[i]
-        kept &= keep
+    documents = [(row.get("text") or "", row.get("lang"), row.get("url"), row.get("domain")) for row in rows]
+    scored, kept, reasons = chain.decide_documents(documents)
+    names = chain.score_names()
     out = []
-    for i, row in enumerate(rows):
+    for i, (row, (text, values)) in enumerate(zip(rows, scored)):
         record = {"id": row.get("id"), "kept": bool(kept[i]), "drop_reason": reasons[i],
-                  "scores": {name: _number(values[i]) for name, values in columns.items()}}
-        if texts[i] != original[i]:
-            record["text"] = texts[i]
+                  "scores": {name: _number(value) for name, value in zip(names, values)}}
+        if text != documents[i][0]:
+            record["text"] = text
         out.append(record)
     return out
 
