@@ -182,10 +182,14 @@ class C4LineFilter(TextModifier):
         scores.update({f"lines_{rule}": rows[:, 2 + j] for j, rule in enumerate(LINE_RULES)})
         return texts, scores
 
+    def _sentence_ends(self, chars: bool) -> tuple[str, ...]:
+        """The marks a kept line may end with (filter_no_terminal_punct)."""
+        return END_PUNCTUATION + CJK_END_PUNCTUATION if chars else END_PUNCTUATION
+
     def _clean(self, text: str, segmentation: str) -> tuple[str, int, list[int]]:
         """(kept lines joined, lines removed (blank ones too), lines removed per rule)."""
         chars = segmentation == "chars"
-        ends = END_PUNCTUATION + CJK_END_PUNCTUATION if chars else END_PUNCTUATION
+        ends = self._sentence_ends(chars)
         long_word, min_words = self.max_word_length, self.min_words
         javascript, policy = self.javascript, self.policy
         if javascript or policy:  # one pass over the page; the lines are searched only on a hit
@@ -287,40 +291,5 @@ class C4LineFilterV2(C4LineFilter):
     name = "c4_lines_v2"
     prefix = "c4_lines"
 
-    def _clean(self, text: str, segmentation: str) -> tuple[str, int, list[int]]:
-        """v1's line loop (filters.c4.C4LineFilter._clean) with the wider set of end marks."""
-        chars = segmentation == "chars"
-        ends = END_PUNCTUATION + CJK_END_PUNCTUATION + OTHER_END_PUNCTUATION
-        long_word, min_words = self.max_word_length, self.min_words
-        javascript, policy = self.javascript, self.policy
-        if javascript or policy:
-            lower = text.lower()
-            if self.citations and "[" in lower:
-                lower = CITATION.sub("", lower)
-            javascript = javascript and "javascript" in lower
-            policy = policy and any(p in lower for p in POLICY_SUBSTRINGS)
-        per_rule = [0] * len(LINE_RULES)
-        kept = []
-        lines = text.splitlines()
-        for line in lines:
-            line = stripped = line.strip()
-            if not line:
-                continue
-            if long_word is not None and len(line) > long_word and \
-                    max(map(len, words(line, "chars") if chars else line.split()), default=0) > long_word:
-                per_rule[0] += 1
-                continue
-            if self.citations and "[" in line:
-                line = CITATION.sub("", line)
-            if self.punct and (not line.endswith(ends) or line.endswith(ELLIPSIS)):
-                per_rule[1] += 1
-            elif min_words and (len(words(stripped, "chars")) if chars else
-                                len(stripped.split(None, min_words - 1))) < min_words:
-                per_rule[2] += 1
-            elif javascript and "javascript" in line.lower():
-                per_rule[3] += 1
-            elif policy and any(p in line.lower() for p in POLICY_SUBSTRINGS):
-                per_rule[4] += 1
-            else:
-                kept.append(line)
-        return "\n".join(kept).strip(), len(lines) - len(kept), per_rule
+    def _sentence_ends(self, chars: bool) -> tuple[str, ...]:
+        return END_PUNCTUATION + CJK_END_PUNCTUATION + OTHER_END_PUNCTUATION
