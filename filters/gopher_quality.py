@@ -96,10 +96,13 @@ class GopherQualityFilter(DocumentFilter):
         values = np.array(rows, dtype=np.float64).reshape(len(rows), len(METRICS))
         return {name: values[:, i] for i, name in enumerate(METRICS)}
 
+    # What the symbol and alphabetic ratios divide by: every token (v1, datatrove's spaCy-like
+    # count, punctuation included) or only the words (v2, as the paper states them).
+    ratios_per_word = False
+
     def _score(self, text: str, lang: str | None) -> tuple[float, ...]:
         segmentation = segmentation_for(lang, self.segmentation)
         toks = tokens(text, segmentation)
-        n_tokens = len(toks)
         # a word: its first or last character is a word character (\w is alnum or '_')
         found = [t for t in toks if t[0].isalnum() or t[-1].isalnum() or "_" in t]
         n_words = len(found)
@@ -109,9 +112,10 @@ class GopherQualityFilter(DocumentFilter):
         # Words with a letter: most are all letters (str.isalpha, in C); test only the others.
         mixed = [w for w in found if not w.isalpha()]
         alpha = n_words - sum(1 for w in mixed if not _LETTER.search(w))
-        if n_tokens:
+        divisor = n_words if self.ratios_per_word else len(toks)
+        if divisor:
             symbols = max(text.count("#"), text.count("...") + text.count("…"))
-            symbol_ratio, alpha_ratio = symbols / n_tokens, alpha / n_tokens
+            symbol_ratio, alpha_ratio = symbols / divisor, alpha / divisor
         else:
             symbol_ratio = alpha_ratio = nan
         rows = lines(text)
@@ -138,26 +142,4 @@ class GopherQualityFilterV2(GopherQualityFilter):
     name = "gopher_quality_v2"
     prefix = "gopher_quality"
 
-    def _score(self, text: str, lang: str | None) -> tuple[float, ...]:
-        # v1's body (tokenised once), with the two ratios divided by words instead of tokens
-        segmentation = segmentation_for(lang, self.segmentation)
-        toks = tokens(text, segmentation)
-        found = [t for t in toks if t[0].isalnum() or t[-1].isalnum() or "_" in t]
-        n_words = len(found)
-        nan = float("nan")
-        per_char = segmentation == "chars"
-        mean_length = sum(map(len, found)) / n_words if n_words and not per_char else nan
-        mixed = [w for w in found if not w.isalpha()]
-        alpha = n_words - sum(1 for w in mixed if not _LETTER.search(w))
-        if n_words:
-            symbols = max(text.count("#"), text.count("...") + text.count("…"))
-            symbol_ratio, alpha_ratio = symbols / n_words, alpha / n_words
-        else:
-            symbol_ratio = alpha_ratio = nan
-        rows = lines(text)
-        bullets = sum(1 for line in rows if line.lstrip().startswith(BULLETS))
-        ellipses = sum(1 for line in rows if line.rstrip().endswith(ELLIPSES))
-        stops = None if per_char else self.stop_words.get(lang or "")
-        n_stops = len(stops.intersection(toks)) if stops else nan
-        return (n_words, mean_length, symbol_ratio, bullets / len(rows), ellipses / len(rows),
-                alpha_ratio, n_stops)
+    ratios_per_word = True
