@@ -1,6 +1,6 @@
 """MinHash benchmark: signature throughput, precision/recall and scaling of the whole MinHash stage.
 
-    python bench/minhash.py [--data DIR] [--sizes 25000,100000,400000] [--quick] [--profile]
+    python bench/minhash.py [--data DIR] [--sizes 25000,100000,400000] [--quick] [--profile] [--no-compare-verify]
 
 --data defaults to ../shared/data beside the repository. Three parts, one run:
 
@@ -50,6 +50,15 @@
     still in use after a System.gc() once the stage is done, and the JVM process's peak RSS
     (VmHWM). --profile additionally times, after the stage, reading the texts alone and the
     band_rows mapInArrow (signatures + band keys) alone.
+
+(d) Shuffle bytes per document: the sum of every stage's shuffleWriteBytes (Spark's task
+    metrics, from the driver's status store, the data behind the UI's REST API
+    /api/v1/applications/<id>/stages) over the timed stage, divided by the documents. With the
+    default verification (dedup.minhash.verify_by 'shingles': each text once per verification
+    partition that needs it) and, unless --no-compare-verify, again at every size with the former
+    one ('text': both texts joined onto every candidate pair), in a child of its own (timed too,
+    not evaluated): `shuffle_bytes_per_doc` against `shuffle_bytes_per_doc_text`, and the
+    verification step's seconds beside them. Both give the same clusters (tests/jobs/test_dedup_job.py).
 
 Last line: one JSON object. `signature_ratio` (target >= 10); `precision`, `recall`;
 `docs_per_s_per_core` = documents / stage seconds / 2 cores at the largest size (published peer:
@@ -225,7 +234,18 @@ def _steps(lines: list[tuple[float, str]], minhash_end: float, end: float) -> di
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in steps.items()}
 
 
-def run_stage(corpus: Path, result_path: Path, profile: bool) -> int:
+def shuffle_write_bytes(spark) -> int:
+    """Bytes every stage of this application has written to shuffle files so far (compressed, as
+    spark.shuffle.compress leaves them): the status store's StageData.shuffleWriteBytes, summed."""
+    context = spark.sparkContext._jsc.sc()
+    context.listenerBus().waitUntilEmpty()          # stage-completed events are delivered asynchronously
+    store = context.statusStore()
+    stages = store.stageList(None, False, False, getattr(store, "stageList$default$4")(), None)
+    return sum(int(stages.apply(i).shuffleWriteBytes()) for i in range(stages.size()))
+
+
+def run_stage(corpus: Path, result_path: Path, profile: bool, verify_by: str = "shingles",
+              evaluate: bool = True) -> int:
     """One size: time the whole MinHash stage on a fresh local[2] session, then evaluate it."""
     from pyspark.sql import functions as F
 
@@ -236,9 +256,9 @@ def run_stage(corpus: Path, result_path: Path, profile: bool) -> int:
     from pipeline.spark import build_session, map_batches
 
     segmentation = FilterConfig().segmentation
-    config = MinHashConfig()
+    config = MinHashConfig(verify_by=verify_by)
     spark = build_session(SparkConfig(master=f"local[{CORES}]", app_name="bench-minhash",
-                                      conf={"spark.ui.enabled": "false",
+                                      conf={"spark.ui.enabled": "false", "spark.ui.retainedStages": "100000",
                                             "spark.ui.showConsoleProgress": "false"}))
     jvm = spark.sparkContext._jvm
     jvm_pid = int(jvm.java.lang.ProcessHandle.current().pid())
@@ -251,6 +271,7 @@ def run_stage(corpus: Path, result_path: Path, profile: bool) -> int:
     sampler.sample()
     sampler.start()
     real_stdout = sys.stdout
+    shuffled_before = shuffle_write_bytes(spark)
     start = time.perf_counter()
     clock = sys.stdout = LineClock(real_stdout, start)
     try:
@@ -261,6 +282,7 @@ def run_stage(corpus: Path, result_path: Path, profile: bool) -> int:
         seconds = time.perf_counter() - start
     finally:
         sys.stdout = real_stdout
+    shuffled = shuffle_write_bytes(spark) - shuffled_before
     heap_peak = sampler.stop()
     rss_after = peak_rss_mb()
     ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -270,9 +292,18 @@ def run_stage(corpus: Path, result_path: Path, profile: bool) -> int:
         jvm.java.lang.Runtime.getRuntime().freeMemory())
     jvm_hwm = _vm_hwm_mb(jvm_pid)
     docs_count = pq.ParquetDataset(str(corpus / "docs")).read(columns=["id"]).num_rows
-    log(f"    stage: {docs_count} documents in {seconds:.1f} s "
+    log(f"    stage ({verify_by}): {docs_count} documents in {seconds:.1f} s "
         f"({docs_count / seconds / CORES:.1f} docs/s/core); {cluster_rows} clustered rows; "
-        f"Python driver peak RSS {rss_after:.0f} MiB, JVM heap peak {heap_peak / 2**20:.0f} MiB")
+        f"Python driver peak RSS {rss_after:.0f} MiB, JVM heap peak {heap_peak / 2**20:.0f} MiB; "
+        f"shuffle {shuffled / docs_count:.0f} bytes/doc")
+    if not evaluate:
+        result_path.write_text(json.dumps({
+            "docs": docs_count, "seconds": round(seconds, 2), "verify_by": verify_by,
+            "steps_s": _steps(clock.lines, minhash_end, seconds), "shuffle_bytes": shuffled,
+            "shuffle_bytes_per_doc": round(shuffled / docs_count, 1), "candidate_pairs": run.candidate_pairs,
+            "verified_pairs": run.verified_pairs, "clustered_docs": cluster_rows}))
+        spark.stop()
+        return 0
 
     # ---- evaluation (after the memory readings: it collects rows to the driver)
     log("    evaluating against the planted truth ...")
@@ -315,7 +346,8 @@ def run_stage(corpus: Path, result_path: Path, profile: bool) -> int:
     false_jaccards = removed_eval.loc[removed_eval["jaccard"] < config.threshold, "jaccard"]
     num_perm, bands, rows = lsh_parameters(config)
     result = {
-        "docs": docs_count, "seconds": round(seconds, 2),
+        "docs": docs_count, "seconds": round(seconds, 2), "verify_by": verify_by,
+        "shuffle_bytes": shuffled, "shuffle_bytes_per_doc": round(shuffled / docs_count, 1),
         "docs_per_s_per_core": round(docs_count / seconds / CORES, 1),
         "steps_s": _steps(clock.lines, minhash_end, seconds),
         "num_perm": num_perm, "bands": bands, "rows": rows, "threshold": config.threshold,
@@ -406,11 +438,15 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="where corpora go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated corpora")
     parser.add_argument("--profile", action="store_true", help="time stage parts alone after each stage")
+    parser.add_argument("--no-compare-verify", dest="compare_verify", action="store_false",
+                        help="skip the second run of each size with the former verification (verify_by text)")
     parser.add_argument("--stage", type=Path, help=argparse.SUPPRESS)     # internal: one size, in a child
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--verify-by", default="shingles", help=argparse.SUPPRESS)
+    parser.add_argument("--no-evaluate", dest="evaluate", action="store_false", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage:
-        return run_stage(args.stage, args.result, args.profile)
+        return run_stage(args.stage, args.result, args.profile, args.verify_by, args.evaluate)
 
     sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
              else list(QUICK_SIZES if args.quick else DEFAULT_SIZES))
@@ -450,6 +486,22 @@ def main(argv=None) -> int:
                 print(f"bench/minhash.py: the stage on {size} documents failed (exit {code})", file=sys.stderr)
                 return 1
             results.append(json.loads(result_path.read_text()))
+            if args.compare_verify:
+                log(f"[bench] (d) the same with the former verification (verify_by text), for shuffle bytes ...")
+                text_path = work / f"result-{size}-text.json"
+                code = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--stage", str(corpus),
+                                       "--result", str(text_path), "--verify-by", "text", "--no-evaluate"],
+                                      cwd=ROOT).returncode
+                if code or not text_path.exists():
+                    print(f"bench/minhash.py: the text-verification stage on {size} documents failed (exit {code})",
+                          file=sys.stderr)
+                    return 1
+                text_run = json.loads(text_path.read_text())
+                if (text_run["verified_pairs"], text_run["clustered_docs"]) != (results[-1]["verified_pairs"],
+                                                                                 results[-1]["clustered_docs"]):
+                    print("bench/minhash.py: the two verifications disagree", file=sys.stderr)
+                    return 1
+                results[-1]["text_verify"] = text_run
             if not args.keep:
                 shutil.rmtree(corpus, ignore_errors=True)
     finally:
@@ -463,13 +515,21 @@ def main(argv=None) -> int:
     copies = sum(r["copies"] for r in results)
     marginal = ((large["docs"] - small["docs"]) / (large["seconds"] - small["seconds"]) / CORES
                 if len(results) > 1 and large["seconds"] > small["seconds"] else None)
-    per_size_keys = ("seconds", "docs_per_s_per_core", "candidate_pairs", "verified_pairs", "clustered_docs",
+    per_size_keys = ("seconds", "docs_per_s_per_core", "shuffle_bytes_per_doc", "candidate_pairs", "verified_pairs",
+                     "clustered_docs",
                      "removed", "precision", "precision_group", "recall", "hard_negatives_merged",
                      "python_driver_rss_mb_before", "python_driver_peak_rss_mb", "jvm_heap_peak_mb",
                      "jvm_heap_after_gc_mb", "jvm_peak_rss_mb",
                      "load_avg")
+    texts = [r.get("text_verify") for r in results]
     summary = {
         "signature_ratio": signature["signature_ratio"],
+        "shuffle_bytes_per_doc": large["shuffle_bytes_per_doc"],
+        "shuffle_bytes_per_doc_text": texts[-1]["shuffle_bytes_per_doc"] if texts[-1] else None,
+        "shuffle_bytes_per_doc_text_by_size": [t["shuffle_bytes_per_doc"] if t else None for t in texts],
+        "seconds_text_by_size": [t["seconds"] if t else None for t in texts],
+        "verify_s_by_size": [r["steps_s"].get("verify") for r in results],
+        "verify_s_text_by_size": [t["steps_s"].get("verify") if t else None for t in texts],
         "precision": round(sum(r["true_removed_exact"] for r in results) / removed, 5) if removed else None,
         "recall": round(sum(r["copies_found"] for r in results) / copies, 5) if copies else None,
         "docs_per_s_per_core": large["docs_per_s_per_core"],

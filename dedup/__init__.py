@@ -5,7 +5,7 @@ keep_spark.py        which member of a duplicate group survives (quality, then r
 exact_spark.py       URL and exact-text dedup by key
 minhash.py lsh.py    MinHash signatures, LSH band keys, candidate verification (batch functions)
 minhash_spark.py     signatures -> buckets -> verified pairs -> clusters
-components_spark.py  connected components of the duplicate graph (large-star / small-star)
+components_spark.py  connected components of the duplicate graph (large-star / small-star); reliable checkpoints
 lines_spark.py       ccNet line dedup: lines frequent across documents are removed
-embeddings.py semdedup.py semantic_spark.py   SemDeDup: embed, cluster, drop near neighbours
+embeddings.py semdedup.py semantic_spark.py   SemDeDup: embed, cluster (a k-means tree), drop near neighbours
 """

@@ -3,6 +3,12 @@
 They take and yield pyarrow record batches, so the Spark job applies them with mapInArrow and
 tests call them directly. Documents are named by `node`, a 64-bit integer id (the dedup job
 uses xxhash64 of the document id: connected components work on integers).
+
+Two verifications, with the same result: `verified_groups` (the default, dedup.minhash.verify_by
+'shingles') reads a partition holding each needed document's text once followed by the candidate
+pairs of that partition, so a document's text travels once per partition that needs it however
+many pairs it is in; `verified_pairs` ('text', the former path, kept for comparison) reads both
+texts on every pair row.
 """
 from __future__ import annotations
 
@@ -18,6 +24,11 @@ from pipeline.text import segmentation_for
 BAND_SCHEMA = pa.schema([pa.field("node", pa.int64()), pa.field("band", pa.int32()), pa.field("key", pa.int64())])
 PAIR_SCHEMA = pa.schema([pa.field("src", pa.int64()), pa.field("dst", pa.int64()),
                          pa.field("jaccard", pa.float32())])
+# verified_groups' input: a document's text (kind 0: src = its node, dst null) or a candidate pair
+# (kind 1: src, dst; text and lang null), every document row of a partition before its pairs.
+GROUP_SCHEMA = pa.schema([pa.field("kind", pa.int8()), pa.field("src", pa.int64()), pa.field("dst", pa.int64()),
+                          pa.field("text", pa.string()), pa.field("lang", pa.string())])
+DOCUMENT_ROW, PAIR_ROW = 0, 1
 
 
 def band_rows(batches: Iterable[pa.RecordBatch], config: MinHashConfig, bands: int, rows: int,
@@ -65,3 +76,47 @@ def verified_pairs(batches: Iterable[pa.RecordBatch], config: MinHashConfig,
         keep = pa.array(similarity >= config.threshold)
         yield pa.record_batch([batch.column("src").filter(keep), batch.column("dst").filter(keep),
                                pa.array(similarity[similarity >= config.threshold])], schema=PAIR_SCHEMA)
+
+
+def verified_groups(batches: Iterable[pa.RecordBatch], config: MinHashConfig,
+                    segmentation: dict[str, str]) -> Iterator[pa.RecordBatch]:
+    """The candidate pairs of one partition with their exact Jaccard similarity, keeping those at
+    or above the threshold: the result `verified_pairs` gives for the same pairs.
+
+    Input columns: GROUP_SCHEMA's, sorted so that the partition's document rows (the text of
+    every document its pairs name, possibly more than once) come before its pair rows. Each
+    document is shingled once as it arrives and kept as its set of shingle hashes; each pair is
+    then compared from those sets. A pair naming a document the partition did not receive is a
+    bug upstream (a lost document): it raises rather than pass for a non-duplicate.
+    """
+    shingles: dict[int, np.ndarray] = {}
+    for batch in batches:
+        kinds = batch.column("kind").to_numpy(zero_copy_only=False)
+        documents = batch.filter(pa.array(kinds == DOCUMENT_ROW))
+        if documents.num_rows:
+            langs = documents.column("lang").to_pylist()
+            hashes, offsets = batch_shingle_hashes([text or "" for text in documents.column("text").to_pylist()],
+                                                   [segmentation_for(lang, segmentation) for lang in langs],
+                                                   config.word_ngram, config.char_ngram)
+            for k, node in enumerate(documents.column("src").to_pylist()):
+                shingles[node] = np.unique(hashes[offsets[k]:offsets[k + 1]])
+        pairs = batch.filter(pa.array(kinds == PAIR_ROW))
+        if not pairs.num_rows:
+            continue
+        src, dst = pairs.column("src").to_pylist(), pairs.column("dst").to_pylist()
+        missing = [node for node in {*src, *dst} if node not in shingles]
+        if missing:
+            raise RuntimeError(f"verification: {len(missing)} document(s) of this partition's candidate pairs "
+                               f"never arrived (e.g. node {missing[0]}); rows must come documents first")
+        similarity = np.array([_jaccard_of_sets(shingles[a], shingles[b]) for a, b in zip(src, dst)],
+                              dtype=np.float32)
+        keep = similarity >= config.threshold
+        yield pa.record_batch([pairs.column("src").filter(pa.array(keep)), pairs.column("dst").filter(pa.array(keep)),
+                               pa.array(similarity[keep])], schema=PAIR_SCHEMA)
+
+
+def _jaccard_of_sets(a: np.ndarray, b: np.ndarray) -> float:
+    """jaccard() of two arrays already unique and sorted (np.unique's output)."""
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    union = len(a) + len(b) - inter
+    return inter / union if union else 0.0

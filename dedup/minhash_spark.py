@@ -7,6 +7,11 @@ Jaccard similarity of each candidate pair and drops pairs under the threshold. A
 verifies members against the bucket's centre, so in a large bucket two members similar to each
 other but not to the centre are linked only if another band puts them in a smaller shared
 bucket.
+
+Only ids cross the network until verification, which then moves each document's text a bounded
+number of times (once per verification partition holding one of its pairs), never once per pair.
+Connected components cut their lineage with the session's checkpoints (reliable ones, in the
+dedup stage: dedup.components_spark.reliable_checkpoints).
 """
 from __future__ import annotations
 
@@ -18,10 +23,13 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from dedup.components_spark import connected_components
-from dedup.lsh import BAND_SCHEMA, PAIR_SCHEMA, band_rows, verified_pairs
+from dedup.lsh import BAND_SCHEMA, DOCUMENT_ROW, PAIR_ROW, PAIR_SCHEMA, band_rows, verified_groups, verified_pairs
 from dedup.minhash import optimal_bands
 from pipeline.config import MinHashConfig
 from pipeline.spark import map_batches
+
+VERIFY_PAIRS_PER_PARTITION = 20_000     # candidate pairs per verification partition, about
+BROADCAST_NEED_BYTES = 64 << 20         # (node, partition) rows broadcast up to this size
 
 
 @dataclass
@@ -79,10 +87,11 @@ def minhash_clusters(docs: DataFrame, config: MinHashConfig, segmentation: dict[
           f"{candidate_count} candidate pair(s)", flush=True)
     edges, verified_count = candidates, None
     if config.verify and candidate_count:
-        edges = _verify(candidates, nodes, config, segmentation).persist(StorageLevel.DISK_ONLY)
+        edges = _verify(candidates, nodes, config, segmentation, candidate_count).persist(StorageLevel.DISK_ONLY)
         verified_count = edges.count()
         print(f"[dedup] minhash: {verified_count} pair(s) at Jaccard >= {config.threshold}", flush=True)
-    components = connected_components(edges.select("src", "dst"), max_rounds=config.max_rounds)
+    components = connected_components(edges.select("src", "dst"), max_rounds=config.max_rounds,
+                                      checkpoint_every=config.checkpoint_every)
     # Everything but the text, which is what `order` may read: the shuffle stays small.
     members = components.join(docs.drop("text").withColumn("node", node_id()), "node").drop("node")
     group = Window.partitionBy("component")
@@ -129,8 +138,51 @@ def _candidate_pairs(sized: DataFrame, pair_bucket_size: int) -> DataFrame:
     return stars.unionByName(pairs).distinct()
 
 
-def _verify(candidates: DataFrame, nodes: DataFrame, config: MinHashConfig,
-            segmentation: dict[str, str]) -> DataFrame:
+def _verify(candidates: DataFrame, nodes: DataFrame, config: MinHashConfig, segmentation: dict[str, str],
+            candidate_count: int) -> DataFrame:
+    """Candidate pairs at exact Jaccard >= threshold (src, dst, jaccard)."""
+    if config.verify_by == "text":
+        return _verify_text(candidates, nodes, config, segmentation)
+    return _verify_grouped(candidates, nodes, config, segmentation, candidate_count)
+
+
+def _verify_grouped(candidates: DataFrame, nodes: DataFrame, config: MinHashConfig,
+                    segmentation: dict[str, str], candidate_count: int) -> DataFrame:
+    """Pairs grouped by one side: pair (src, dst) goes to partition p = hash(dst) mod P, and each
+    document's text goes once to every partition holding one of its pairs, at most P times
+    however many pairs it is in (a bucket's centre or a boilerplate hub, once per partition rather
+    than once per pair). Only ids are shuffled to find out which document goes where; the texts
+    move in one shuffle, straight from where they were read. P grows with the pairs (about
+    VERIFY_PAIRS_PER_PARTITION a partition), so a partition's shingle sets stay bounded.
+    """
+    spark = candidates.sparkSession
+    count = max(int(spark.conf.get("spark.sql.shuffle.partitions")),
+                -(-candidate_count // VERIFY_PAIRS_PER_PARTITION))
+    part = F.pmod(F.hash("dst"), F.lit(count)).alias("part")
+    pairs = candidates.select(part, "src", "dst")
+    # (node, part) for every partition that needs the node's text: ids only.
+    need = (pairs.select(F.col("src").alias("node"), "part")
+                 .unionByName(pairs.select(F.col("dst").alias("node"), "part"))
+                 .distinct())
+    if 2 * candidate_count * 16 <= BROADCAST_NEED_BYTES:
+        # The texts then stay where they were read until the one shuffle that groups them.
+        need = F.broadcast(need)
+    documents = (nodes.select("node", "text", "lang").join(need, "node")
+                      .select(F.lit(DOCUMENT_ROW).cast("byte").alias("kind"), "part", F.col("node").alias("src"),
+                              F.lit(None).cast("long").alias("dst"), "text", "lang"))
+    rows = (documents.unionByName(pairs.select(F.lit(PAIR_ROW).cast("byte").alias("kind"), "part", "src", "dst",
+                                               F.lit(None).cast("string").alias("text"),
+                                               F.lit(None).cast("string").alias("lang")))
+                     .repartition(count, "part")
+                     .sortWithinPartitions("kind")          # a partition's documents before its pairs
+                     .drop("part"))
+    return map_batches(rows, verified_groups, PAIR_SCHEMA, config=config, segmentation=segmentation)
+
+
+def _verify_text(candidates: DataFrame, nodes: DataFrame, config: MinHashConfig,
+                 segmentation: dict[str, str]) -> DataFrame:
+    """The former verification (dedup.minhash.verify_by 'text'), kept to measure against: both
+    texts joined onto every pair, so a document's text is shuffled once per pair it is in."""
     # Only documents in some pair: a semi-join on their ids, which Spark broadcasts while they
     # are few, keeps the rest of the corpus's text out of the pair joins' shuffles.
     involved = candidates.select(F.explode(F.array("src", "dst")).alias("node")).distinct()
@@ -140,4 +192,3 @@ def _verify(candidates: DataFrame, nodes: DataFrame, config: MinHashConfig,
              .join(side.withColumnsRenamed({"node": "dst", "text": "dst_text", "lang": "dst_lang"}), "dst")
              .select("src", "dst", "src_text", "src_lang", "dst_text", "dst_lang"))
     return map_batches(pairs, verified_pairs, PAIR_SCHEMA, config=config, segmentation=segmentation)
-

@@ -7,11 +7,15 @@ similarity above 1 - eps with it; it is then removed in favour of the most simil
 As in the paper, the test is against every earlier document, removed or not, so the outcome
 does not depend on the order of removals: two documents at 0.96 with a third both go.
 
-numpy only: the Spark step (embedding, k-means, grouping by cluster) lives in semantic_spark.py.
+Also the numpy pieces of the k-means tree that makes the clusters (semantic_spark.py): a seeded
+spherical k-means fitted on a sample, and the nearest-centroid assignment.
+
+numpy only: the Spark step (embedding, the tree, grouping by cluster) lives in semantic_spark.py.
 """
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 
 def near_duplicates(embeddings: np.ndarray, eps: float, block: int = 1024
@@ -53,3 +57,54 @@ def near_duplicates(embeddings: np.ndarray, eps: float, block: int = 1024
     is_duplicate = best > threshold                                # NaN compares False
     duplicate_of = np.where(is_duplicate, target, -1)
     return is_duplicate, duplicate_of, best
+
+
+# ---------------------------------------------------------------- the k-means tree's pieces
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (all-zero rows stay zero), float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+def fit_kmeans(vectors: np.ndarray, k: int, max_iter: int, seed: int | list[int]) -> np.ndarray:
+    """Spherical k-means (cosine) of the rows: (k', dim) unit centroids, k' = min(k, rows).
+
+    k-means++ seeding (Arthur and Vassilvitskii 2007, on 1 - cosine) with a numpy generator seeded
+    by `seed`, then Lloyd iterations (assign each row to its most similar centroid, move each
+    centroid to its members' normalised mean) until nothing moves or `max_iter`. A centroid left
+    without members keeps its place. Deterministic: the same rows in the same order and the same
+    seed give the same centroids.
+    """
+    unit = unit_rows(vectors)
+    n = len(unit)
+    if n == 0 or k < 1:
+        return np.zeros((0, unit.shape[1] if unit.ndim == 2 else 0), dtype=np.float32)
+    k = min(k, n)
+    rng = np.random.default_rng(seed)
+    chosen = [int(rng.integers(n))]
+    distance = np.maximum(1.0 - unit @ unit[chosen[0]], 0.0).astype(np.float64)
+    for _ in range(1, k):
+        total = distance.sum()
+        # All remaining rows equal to some centroid: any row will do (it adds an empty cell).
+        pick = int(rng.choice(n, p=distance / total)) if total > 0 else int(rng.integers(n))
+        chosen.append(pick)
+        distance = np.minimum(distance, np.maximum(1.0 - unit @ unit[pick], 0.0))
+    centroids = unit[chosen].copy()
+    assignment = np.full(n, -1, dtype=np.int64)
+    for _ in range(max_iter):
+        nearest = np.argmax(unit @ centroids.T, axis=1)
+        if np.array_equal(nearest, assignment):
+            break
+        assignment = nearest
+        members = sparse.csr_matrix((np.ones(n, dtype=np.float64), (assignment, np.arange(n))), shape=(k, n))
+        sums = np.asarray(members @ unit.astype(np.float64))
+        moved = np.linalg.norm(sums, axis=1) > 0
+        centroids[moved] = unit_rows(sums[moved].astype(np.float32))
+    return centroids
+
+
+def nearest_centroid(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Index of each row's most similar centroid (the first of equal ones)."""
+    return np.argmax(unit_rows(vectors) @ np.asarray(centroids, dtype=np.float32).T, axis=1)

@@ -14,18 +14,20 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
+from dedup.components_spark import reliable_checkpoints, remove_if_empty
 from dedup.exact_spark import duplicates_by_key, normalised_text_hash
 from dedup.keep_spark import keep_order, quality_column
 from dedup.lines_spark import LINES_REMOVED, blank, remove_frequent_lines
 from dedup.minhash_spark import minhash_clusters
 from pipeline.config import RunConfig
-from pipeline.io import InputError
+from pipeline.io import InputError, join
 from pipeline.spark import persist_on_disk
 from pipeline.stage_spark import commit_outcome, read_documents
 
 STAGE = "dedup"
 REQUIRED = ("id", "text", "lang", "url", "fetched_at")
 CLUSTER, CLUSTER_SIZE = "dedup__minhash_cluster", "dedup__minhash_cluster_size"
+TEXT_KEY = "_text_key"
 SEMANTIC_CLUSTER, SEMANTIC_SIMILARITY = "dedup__semantic_cluster", "dedup__semantic_similarity"
 
 
@@ -40,15 +42,29 @@ def run_dedup(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dict
     policy = [str(key).removeprefix("Column<'").removesuffix("'>") for key in order]  # "fetched_at DESC NULLS LAST"
     info: dict = {"steps": config.dedup.steps, "keep_policy": policy}
     held: list[DataFrame] = []      # frames persisted along the way, released at the end
+    # Everything the stage persists may be recomputed after a lost executor: cached frames from
+    # their lineage, cut lineage (connected components) from checkpoint files. Nothing is released
+    # before the last read of the output (the stats below).
     try:
-        decided = _deduplicate(docs, config, quality, order, info, held)
-        outcome = commit_outcome(spark, config, STAGE, decided, kept_drops=("drop_reason", "duplicate_of"),
-                                 persist=False)
-        info.update(_duplicate_stats(decided))
+        with reliable_checkpoints(spark, checkpoint_directory(config)):
+            try:
+                decided = _deduplicate(docs, config, quality, order, info, held)
+                outcome = commit_outcome(spark, config, STAGE, decided, kept_drops=("drop_reason", "duplicate_of"),
+                                         persist=False)
+                info.update(_duplicate_stats(decided))
+            finally:
+                for frame in held:
+                    frame.unpersist()
     finally:
-        for frame in held:
-            frame.unpersist()
+        if not config.dedup.checkpoint_dir:
+            remove_if_empty(spark, join(config.output, "_checkpoints"))
     return {**outcome, **info}
+
+
+def checkpoint_directory(config: RunConfig) -> str:
+    """dedup.checkpoint_dir, else <output>/_checkpoints/dedup: on the output's filesystem, which
+    every executor reaches (HDFS, S3A... or a shared disk), and hidden from listings by its '_'."""
+    return config.dedup.checkpoint_dir or join(config.output, "_checkpoints", STAGE)
 
 
 def _deduplicate(docs: DataFrame, config: RunConfig, quality: str | None, order: list, info: dict,
@@ -57,13 +73,13 @@ def _deduplicate(docs: DataFrame, config: RunConfig, quality: str | None, order:
     steps = config.dedup.steps
     docs, repeated = _unique_ids(docs, order, held)
     removed: list[DataFrame] = []   # (id, drop_reason, duplicate_of) of each decision step
-    narrow = docs.select("id", "url", "text", "fetched_at", *([quality] if quality else []))
+    narrow = narrow_keys(docs, quality, steps)
     if "url" in steps:
         by_recency = keep_order(docs, quality, most_recent_first=True)
         removed.append(_held(duplicates_by_key(_alive(narrow, removed), F.col("url"), by_recency,
                                                "url_duplicate"), held))
     if "exact" in steps:
-        removed.append(_held(duplicates_by_key(_alive(narrow, removed), normalised_text_hash(), order,
+        removed.append(_held(duplicates_by_key(_alive(narrow, removed), F.col(TEXT_KEY), order,
                                                "exact_duplicate"), held))
     clusters = None
     if "minhash" in steps:
@@ -85,6 +101,13 @@ def _deduplicate(docs: DataFrame, config: RunConfig, quality: str | None, order:
     if "semantic" in steps:
         decided = _semantic_dedup(_held(decided, held), config, order, held)
     return _held(decided, held, count=False)
+
+
+def narrow_keys(docs: DataFrame, quality: str | None, steps: list[str]) -> DataFrame:
+    """What the URL and exact steps read: ids, keys and the keep policy's columns, never the
+    text. The text is hashed where it lies, so the anti-joins and windows shuffle no text."""
+    return docs.select("id", "url", "fetched_at", *([quality] if quality else []),
+                       *([normalised_text_hash().alias(TEXT_KEY)] if "exact" in steps else []))
 
 
 def _unique_ids(docs: DataFrame, order: list, held: list[DataFrame]) -> tuple[DataFrame, DataFrame | None]:

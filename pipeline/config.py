@@ -137,12 +137,14 @@ class SemanticDedupConfig:
     # Clusters are cells of a k-means tree: the corpus is split into k = ceil(documents /
     # cluster_docs) cells, at most max_clusters, and every cell of more than max_cluster_docs is
     # split again the same way, until none is. Each k-means is fitted on a seeded sample of
-    # sample_per_cluster documents a centroid, so time grows linearly with the corpus.
+    # sample_per_cluster documents a centroid, then refined by refine_iter passes over all of
+    # them, so time grows linearly with the corpus.
     cluster_docs: int = 1000            # documents a cluster, about
     max_clusters: int = 256             # k of one k-means, at most
     max_cluster_docs: int = 2000        # no larger cluster reaches the pairwise step (>= cluster_docs)
     sample_per_cluster: int = 64        # documents sampled a centroid to fit a k-means
-    max_iter: int = 20                  # k-means iterations
+    max_iter: int = 20                  # k-means iterations on the sample
+    refine_iter: int = 5                # then Lloyd iterations over all the documents (a pass each)
     seed: int = 1
     batch_size: int = 256               # documents per embedding batch
 
@@ -609,6 +611,8 @@ def _check_dedup(dedup: DedupConfig, where: str) -> None:
     if semantic.max_cluster_docs < semantic.cluster_docs:
         raise ConfigError(f"{where}: key 'dedup.semantic.max_cluster_docs' ({semantic.max_cluster_docs}) must be "
                           f">= dedup.semantic.cluster_docs ({semantic.cluster_docs})")
+    if semantic.refine_iter < 0:
+        raise ConfigError(f"{where}: key 'dedup.semantic.refine_iter' must be >= 0, got {semantic.refine_iter}")
     if semantic.max_clusters < 2:
         raise ConfigError(f"{where}: key 'dedup.semantic.max_clusters' must be >= 2, got {semantic.max_clusters}")
     positive = {"dedup.minhash.num_perm": minhash.num_perm, "dedup.minhash.word_ngram": minhash.word_ngram,

@@ -32,6 +32,7 @@ import numpy as np
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+TMP_MARK = ".tmp-"                     # a file being written: <name>.tmp-<uuid>
 FORMAT_NAME = "curate-token-shards"
 INDEX_DTYPE = np.dtype("<u8")
 _DTYPES = {"uint16": np.dtype("<u2"), "uint32": np.dtype("<u4")}
@@ -99,7 +100,7 @@ def write_shard(directory: str | os.PathLike, index: int, documents: Iterable[np
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         data_path, index_path = directory / f"{name}.ds", directory / f"{name}.ds.index"
-        tmp = f".tmp-{uuid.uuid4().hex}"
+        tmp = f"{TMP_MARK}{uuid.uuid4().hex}"
         data_tmp, index_tmp = data_path.with_name(data_path.name + tmp), index_path.with_name(index_path.name + tmp)
         try:
             with open(data_tmp, "wb") as out:
@@ -181,7 +182,7 @@ def write_manifest(directory: str | os.PathLike, shards: list[dict], *, tokenize
         return manifest
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
-    tmp = path / f"{MANIFEST}.tmp-{uuid.uuid4().hex}"
+    tmp = path / f"{MANIFEST}{TMP_MARK}{uuid.uuid4().hex}"
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path / MANIFEST)
     return manifest

@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -38,7 +39,7 @@ from pipeline import outputs, storage
 from pipeline.config import ConfigError, RunConfig, resolve_mix
 from pipeline.io import InputError, is_remote, join, staging_path
 from pipeline.stage_spark import read_documents
-from pipeline.tokens.shards import dtype_for_vocab, write_manifest
+from pipeline.tokens.shards import TMP_MARK, dtype_for_vocab, write_manifest
 from pipeline.spark import arrow_schema, map_batches, persist_on_disk, replace_directory, write_parquet
 from pipeline.tokens.stage import assign_shard_batches, shard_meta_schema, tokenize_batches, write_shard_batches
 from pipeline.tokens.tokenizer import load_tokenizer
@@ -95,6 +96,8 @@ def run_tokenize(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
             ordered.unpersist()
     finally:
         tokenized.unpersist()
+    if not is_remote(staging):
+        drop_torn_files(staging)
     manifests = _manifests(groups, shard_rows, tokenizer, settings, mix, staging, options)
     if not in_place:
         # The shards and their manifests appear together. Local paths as file:// because they are
@@ -234,6 +237,15 @@ def _write_shards(placed: DataFrame, tokenized: DataFrame, totals: dict[str, int
             .select("split", "shard", "start", "tokens"))
     return [r.asDict() for r in map_batches(rows, write_shard_batches, shard_meta_schema(),
                                             directories=directories, dtype=dtype, options=options).collect()]
+
+
+def drop_torn_files(staging: str) -> None:
+    """Delete the temporary files of shard tasks killed mid-write (an executor lost to SIGKILL
+    runs no cleanup): the retried task wrote its shard under the final name, and a stray
+    `*.tmp-*` file would otherwise be renamed into shards/ with the rest."""
+    folder = Path(urlsplit(staging).path if staging.startswith("file://") else staging)
+    for path in folder.glob(f"*/*{TMP_MARK}*"):
+        path.unlink(missing_ok=True)
 
 
 def partition_keys(count: int) -> list[int]:

@@ -2,10 +2,11 @@
 import math
 import random
 import re
+from pathlib import Path
 
 import pytest
 
-from dedup.components_spark import component_sizes, connected_components
+from dedup.components_spark import component_sizes, connected_components, reliable_checkpoints
 
 pytestmark = pytest.mark.spark
 
@@ -124,3 +125,36 @@ def test_bad_arguments_are_refused_before_any_job(spark):
         connected_components(frame)
     with pytest.raises(ValueError, match="max_rounds"):
         connected_components(edge_frame(spark, [(1, 2)]), max_rounds=0)
+
+
+def test_reliable_checkpoints_are_files_kept_while_read_and_removed_at_the_end(spark, tmp_path):
+    directory = tmp_path / "checkpoints"
+    stale = directory / "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"       # what a killed driver left
+    (stale / "rdd-1").mkdir(parents=True)
+    (directory / "notes.txt").write_text("not a checkpoint: left alone")
+    before_dir, before_rdds = spark.sparkContext.getCheckpointDir(), persisted_rdds(spark)
+    pairs = [(i, i + 1) if i % 2 else (i + 1, i) for i in range(40)]
+    with reliable_checkpoints(spark, str(directory)) as own:
+        assert not stale.exists() and own.startswith("file:") and spark.sparkContext.getCheckpointDir() == own
+        frame = connected_components(edge_frame(spark, pairs), checkpoint_every=1)
+        assert components_of(frame) == {node: 0 for node in range(41)}
+        # Every round was cut into files; each cut was deleted once the next one replaced it, so
+        # only the result's checkpoint is left, and no cached frame.
+        result_file = frame._jdf.queryExecution().analyzed().rdd().getCheckpointFile().get()
+        assert [p.name for p in Path(own.removeprefix("file:")).iterdir()] == [result_file.rsplit("/", 1)[-1]]
+        assert persisted_rdds(spark) - before_rdds == set()
+    assert sorted(p.name for p in directory.iterdir()) == ["notes.txt"]
+    assert spark.sparkContext.getCheckpointDir() == before_dir
+    (directory / "notes.txt").unlink()
+    with reliable_checkpoints(spark, str(directory)):
+        pass
+    assert not directory.exists()                                      # nothing else there: removed
+
+
+def test_reliable_checkpoints_are_removed_when_the_block_fails(spark, tmp_path):
+    directory = tmp_path / "checkpoints"
+    with pytest.raises(RuntimeError, match="did not converge"):
+        with reliable_checkpoints(spark, str(directory)):
+            connected_components(edge_frame(spark, [(i, i + 1) for i in range(60)]), max_rounds=2,
+                                 checkpoint_every=1)
+    assert not directory.exists()

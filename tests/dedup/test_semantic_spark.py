@@ -1,6 +1,8 @@
 """Semantic dedup in Spark: planted near-copies in a small corpus are found, point at the document
 the keep policy prefers, and come out the same whatever the input partitioning."""
 import itertools
+from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -121,3 +123,49 @@ def test_no_documents(spark):
     assert frame.count() == 0
     assert [(f.name, f.dataType.simpleString()) for f in frame.schema.fields] == [
         ("id", "string"), ("semantic_cluster", "int"), ("duplicate_of", "string"), ("semantic_similarity", "float")]
+
+
+def _sizes(found):
+    return Counter(row["semantic_cluster"] for row in found.values() if row["semantic_cluster"] is not None)
+
+
+def test_a_deep_tree_caps_every_cluster_whatever_the_partitioning(spark):
+    rows, expected = corpus()
+    # k-means of k <= 2 fitted on 4 documents a centroid, cells over 8 documents split again:
+    # a tree three or four levels deep over 39 documents.
+    config = replace(CONFIG, cluster_docs=5, max_cluster_docs=8, max_clusters=2, sample_per_cluster=4)
+    one = run(spark, rows, 1, config)
+    spark.conf.set("spark.sql.shuffle.partitions", "7")
+    try:
+        seven = run(spark, rows, 7, config)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "2")
+    assert {d: (r["semantic_cluster"], r["duplicate_of"]) for d, r in one.items()} == \
+        {d: (r["semantic_cluster"], r["duplicate_of"]) for d, r in seven.items()}
+    sizes = _sizes(one)
+    assert max(sizes.values()) <= 8 and len(sizes) >= 5
+    assert set(sizes) == set(range(len(sizes)))                          # numbered 0, 1, ...
+    found = {d: r["duplicate_of"] for d, r in one.items() if r["duplicate_of"] is not None}
+    assert all(expected[d] == target for d, target in found.items())     # never a wrong pair
+    planted = sum(target is not None for target in expected.values())
+    assert len(found) >= planted // 2                                    # a split may part a few copies
+
+
+def test_identical_documents_the_k_means_cannot_split_are_cut_by_hash(spark):
+    same = " ".join(VOCABULARY[:80])
+    rows = [(f"s{i:02d}", same, "en", T0 + timedelta(days=i)) for i in range(30)]
+    rows += [(f"o{i}", " ".join(VOCABULARY[100 + 50 * i:150 + 50 * i]), "en", T0) for i in range(6)]
+    config = replace(CONFIG, cluster_docs=5, max_cluster_docs=8, max_clusters=4)
+    found = run(spark, rows, 3, config)
+    sizes = _sizes(found)
+    assert max(sizes.values()) <= 8
+    # The identical documents span several clusters; in each, all but the most recent one go.
+    clusters = {found[f"s{i:02d}"]["semantic_cluster"] for i in range(30)}
+    kept = [d for d in found if d.startswith("s") and found[d]["duplicate_of"] is None]
+    assert len(clusters) >= 4 and len(kept) == len(clusters)
+    assert all(found[f"o{i}"]["duplicate_of"] is None for i in range(6))
+
+
+def test_bounded_k():
+    assert cluster_count(10_000_000, 1000, 256) == 256 and cluster_count(3000, 1000, 256) == 3
+    assert cluster_count(1, 1000, 256) == 1 and cluster_count(0, 1000, 256) == 0

@@ -3,7 +3,7 @@ brute-force reference."""
 import numpy as np
 import pytest
 
-from dedup.semdedup import near_duplicates
+from dedup.semdedup import fit_kmeans, near_duplicates, nearest_centroid
 
 
 def unit(*values):
@@ -107,3 +107,34 @@ def test_bad_arguments():
         near_duplicates(np.ones(4), eps=0.1)
     with pytest.raises(ValueError, match="block"):
         near_duplicates(np.ones((2, 2)), eps=0.1, block=0)
+
+
+def blobs(seed=0, per_blob=50, dim=16):
+    """Three tight groups of unit vectors around orthogonal directions, shuffled; their labels."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(dim)[:3]
+    labels = np.repeat(np.arange(3), per_blob)
+    vectors = centres[labels] + 0.05 * rng.standard_normal((len(labels), dim))
+    order = rng.permutation(len(labels))
+    return vectors[order].astype(np.float32), labels[order]
+
+
+def test_kmeans_finds_separated_groups_and_is_deterministic():
+    vectors, labels = blobs()
+    centroids = fit_kmeans(vectors, 3, max_iter=20, seed=[1, 0, 0])
+    assert centroids.shape == (3, 16) and np.allclose(np.linalg.norm(centroids, axis=1), 1, atol=1e-5)
+    assigned = nearest_centroid(vectors, centroids)
+    # Each group goes to one centroid of its own.
+    assert {(label, cell) for label, cell in zip(labels, assigned)} == {(l, assigned[labels == l][0]) for l in range(3)}
+    assert len(set(assigned)) == 3
+    assert np.array_equal(centroids, fit_kmeans(vectors, 3, max_iter=20, seed=[1, 0, 0]))
+    assert not np.array_equal(centroids, fit_kmeans(vectors, 3, max_iter=20, seed=[2, 0, 0]))
+
+
+def test_kmeans_with_fewer_rows_than_k_identical_rows_and_none():
+    vectors, _ = blobs(per_blob=1)
+    assert fit_kmeans(vectors, 10, max_iter=5, seed=1).shape == (3, 16)
+    same = np.tile(unit(1, 2, 3), (20, 1))
+    centroids = fit_kmeans(same, 4, max_iter=5, seed=1)                # k-means++ cannot spread: all equal
+    assert set(nearest_centroid(same, centroids)) == {0}
+    assert fit_kmeans(np.zeros((0, 4)), 3, max_iter=5, seed=1).shape == (0, 4)

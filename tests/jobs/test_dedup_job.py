@@ -4,6 +4,7 @@ import json
 import random
 
 import pyarrow as pa
+from pyspark.sql import functions as F
 import pytest
 
 from dedup.minhash import jaccard, shingle_hashes
@@ -90,6 +91,7 @@ def test_known_structure(spark, tmp_path):
     assert kept["solo-0"]["dedup__lines_removed"] == 0
     assert stats["lines_removed"] == {"lines": 8 * 2 + 2 + 1, "documents": 10}
     assert stats["duplicate_rate"]["lang"]["zh"] == {"documents": 2, "duplicates": 1, "rate": 0.5}
+    assert not (tmp_path / "_checkpoints").exists()        # the stage's checkpoints went with it
     written = json.loads((tmp_path / "stats" / "dedup.json").read_text())
     assert written["minhash"]["bands"] * written["minhash"]["rows"] <= written["minhash"]["num_perm"]
     assert written["minhash"]["verified_pairs"] <= written["minhash"]["candidate_pairs"]
@@ -101,22 +103,25 @@ def _outcome(spark, output):
     return sorted(map(tuple, rejected.collect())), sorted(map(tuple, kept.collect()))
 
 
-def test_same_kept_set_across_partitionings_and_runs(spark, tmp_path):
+def test_same_kept_set_across_partitionings_runs_and_verifications(spark, tmp_path):
     rows, _ = known_corpus()
     rng = random.Random(3)
     rng.shuffle(rows)
     outcomes = []
-    for files, run in ((1, "a"), (5, "b")):
+    # Run c verifies the former way (both texts on every pair) and cuts the components' lineage
+    # every round: neither changes a decision.
+    for files, run, extra in ((1, "a", []), (5, "b", []),
+                              (3, "c", ["dedup.minhash.verify_by=text", "dedup.minhash.checkpoint_every=1"])):
         output = tmp_path / run
         config = load_config(None, [f"output={output}", "dedup.steps=[url,exact,minhash]",
-                                    f"spark.shuffle_partitions={files + 1}"])
+                                    f"spark.shuffle_partitions={files + 1}", *extra])
         spark.conf.set("spark.sql.shuffle.partitions", str(files + 1))
         try:
             execute(spark, config, "dedup", [write(tmp_path / f"in-{run}", rows, files=files)])
         finally:
             spark.conf.set("spark.sql.shuffle.partitions", "2")
         outcomes.append(_outcome(spark, output))
-    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] == outcomes[1] == outcomes[2]
     assert len(outcomes[0][0]) == 7
 
 
@@ -157,3 +162,43 @@ def test_semantic_step_marks_edited_copies(spark, tmp_path):
     assert set(kept) == {"sem-b", "sem-c", "sem-d"}
     assert kept["sem-d"]["dedup__semantic_cluster"] is None        # no words: never clustered
     assert stats["rejected_by_reason"] == {"semantic_duplicate": 1}
+
+
+def _exchanged_columns(frame) -> list[set[str]]:
+    """The columns every shuffle (Exchange) of `frame`'s physical plan carries."""
+    plan = frame._jdf.queryExecution().executedPlan()
+    if plan.nodeName() == "AdaptiveSparkPlan":
+        plan = plan.initialPlan()
+    found, todo = [], [plan]
+    while todo:
+        node = todo.pop()
+        if node.nodeName() == "Exchange":
+            output = node.output()
+            found.append({output.apply(i).name() for i in range(output.size())})
+        children = node.children()
+        todo += [children.apply(i) for i in range(children.size())]
+    return found
+
+
+def test_the_exact_step_after_url_dedup_shuffles_no_text(spark, tmp_path):
+    from dedup.exact_spark import duplicates_by_key
+    from dedup.keep_spark import keep_order
+    from dedup.stage_spark import TEXT_KEY, _alive, narrow_keys
+
+    rows, _ = known_corpus()
+    docs = spark.read.parquet(write(tmp_path / "in", rows, files=2))
+    order = keep_order(docs, None)
+    narrow = narrow_keys(docs, None, ["url", "exact"])
+    by_url = duplicates_by_key(narrow, F.col("url"), keep_order(docs, None, most_recent_first=True), "url_duplicate")
+    exact = duplicates_by_key(_alive(narrow, [by_url]), F.col(TEXT_KEY), order, "exact_duplicate")
+    # A corpus-sized anti-join is a shuffle join (this one would be broadcast): no broadcasts.
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+    try:
+        shuffles = _exchanged_columns(exact)
+        assert sorted(map(tuple, exact.collect())) == [("exact-1", "exact_duplicate", "exact-2"),
+                                                       ("exact-3", "exact_duplicate", "exact-2")]
+    finally:
+        spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")
+    assert len(shuffles) >= 4               # the url window, the anti-join's two sides, the exact window
+    assert any(TEXT_KEY in columns for columns in shuffles)   # the anti-join carries the hash...
+    assert all("text" not in columns for columns in shuffles)  # ...never the text

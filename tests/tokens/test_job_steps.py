@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline.tokens.stage_spark import partition_keys, spark_hash_long
+from pipeline.tokens.stage_spark import drop_torn_files, partition_keys, spark_hash_long
 from pipeline.config import ConfigError, load_config, resolve_mix
 from pipeline.tokens.shards import ShardReader, write_manifest
 from pipeline.tokens.stage import assign_shard_batches, tokenize_batches, write_shard_batches
@@ -59,6 +59,17 @@ def test_write_shard_batches(tmp_path, encoding):
                    bos_id=None, eos_id=1, seed=0)
     reader = ShardReader(directories["train"])
     assert [reader.document(i).tolist() for i in range(3)] == docs[:3]
+
+
+def test_files_of_a_killed_shard_writer_are_dropped_before_the_commit(tmp_path):
+    """A shard task killed mid-write leaves <name>.ds.tmp-<uuid>; its retry wrote <name>.ds."""
+    batch = pa.RecordBatch.from_pydict({"split": ["train"], "shard": [0], "start": [0],
+                                        "tokens": pa.array([[5, 1]], pa.list_(pa.int32()))})
+    list(write_shard_batches([batch], directories={"train": str(tmp_path / "train")}, dtype="uint16"))
+    torn = tmp_path / "train" / "00001.ds.tmp-0123abcd"
+    torn.write_bytes(b"half a shard")
+    drop_torn_files("file://" + str(tmp_path))
+    assert sorted(p.name for p in (tmp_path / "train").iterdir()) == ["00000.ds", "00000.ds.index"]
 
 
 def test_write_shard_batches_detects_a_gap(tmp_path):
