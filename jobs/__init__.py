@@ -1,6 +1,6 @@
 """The commands: each parses its arguments, loads the config, calls one function, prints the outcome.
 
-A stage's command (extract, filter, dedup, classify, tokens) is stage_job.stage_main over the stage
+A stage's command (extract, filter, classify, dedup, tokens) is stage_job.stage_main over the stage
 table; run.py runs every configured stage; cli_entry.py is `curate`; the rest are tools (report,
 mix, mix_search, train_classifier, train_tokenizer, perplexity_teacher). Nothing imports jobs/.
 """

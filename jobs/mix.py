@@ -7,7 +7,7 @@
 Counts (pipeline/mix/counts.py) come from one of
   --counts FILE   JSON/YAML: {"<lang>/<source>": tokens}, {"<lang>/<source>": {"<domain>": tokens}}
                   or a list of {lang, source, domain, tokens} records (optionally under `counts:`);
-  --run DIR       a run directory: a Spark aggregation of <run>/classify (else dedup, else filter) by
+  --run DIR       a run directory: a Spark aggregation of <run>/decontam (else dedup, classify, filter) by
                   (lang, source, domain__label when present), characters turned into tokens with the
                   tokenize stage's chars_per_token_by_lang (<run>/stats/tokenize.json; else 4.0, with
                   a warning); with --from-manifest, the exact per-(lang, source) token totals of

@@ -3,8 +3,8 @@
     spark-submit jobs/tokens.py --conf conf/x.yaml --output out/run1 \\
         --set tokenize.tokenizer=models/llama3/tokenizer.model --set 'tokenize.mix={en/wiki: 3, "*/cc/CC-MAIN-2024-10": 0.5}'
 
-Reads the previous stage's output (<output>/classify, or <output>/dedup in a run without
-classify) or --input Parquet documents with id, text, lang, source. In order, every step keyed
+Reads the previous stage's output (<output>/dedup, or <output>/classify in a run without
+dedup) or --input Parquet documents with id, text, lang, source. In order, every step keyed
 by a seeded hash so that the same input and seed give byte-identical shards whatever the
 partitioning:
   1. held-out split by document (tokenize.valid_fraction of the ids go to valid/);

@@ -1,7 +1,7 @@
 """The run directory's layout: where every stage's outputs live under `--output`.
 
     <out>/config.yaml              the resolved config of the last command
-    <out>/<stage>/                 kept documents (Parquet) of extract, filter, dedup, classify
+    <out>/<stage>/                 kept documents (Parquet) of extract, filter, classify, dedup
     <out>/rejected/<stage>/        every other document of that stage, with drop_reason
     <out>/stats/<stage>.json       outcome counts and the run key, written last: the stage is complete
     <out>/filter_scores/           every document with its filter scores (filter.select_only reuses it)

@@ -48,7 +48,7 @@ def run(main, argv, capsys) -> str:
 
 def all_stages(out, model, tokenizer=TOKENIZER):
     return ["--input", str(SAMPLE), "--output", str(out),
-            "--set", "stages=[extract, filter, dedup, classify, tokenize, report]",
+            "--set", "stages=[extract, filter, classify, dedup, tokenize, report]",
             "--set", f"classify.models={{quality: {model}}}", "--set", "classify.thresholds={}",
             "--set", f"tokenize.tokenizer={tokenizer}"]
 
@@ -124,4 +124,4 @@ def test_a_stage_input_that_is_missing_fails_before_spark(tmp_path, capsys):
     assert err.strip() == (f"error: input not found: {tmp_path}/nothing (run the stage that writes it first, "
                            "or give --input)")
     err = run(run_job.main, ["--input", str(SAMPLE), "--output", str(tmp_path), "--set", "stages=[dedup]"], capsys)
-    assert f"input not found: {tmp_path}/filter" in err
+    assert f"input not found: {tmp_path}/classify" in err

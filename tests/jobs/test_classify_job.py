@@ -1,5 +1,6 @@
 """The classify job on local[2]: scores from a model trained in the test, absolute and
 per-language percentile thresholds, multi-class columns, counts that add up."""
+import json
 import random
 
 import pytest
@@ -8,7 +9,7 @@ from classifiers.model_files import save_model, train_model
 from pipeline.stage_spark import execute
 from pipeline.config import ConfigError, load_config
 from tests.classifiers.data import hq_text, lq_text, multiclass_dataset, quality_dataset
-from tests.dedup.corpus import doc, write
+from tests.dedup.corpus import DAY, T0, doc, write
 
 pytestmark = pytest.mark.spark
 
@@ -82,3 +83,30 @@ def test_model_directories_are_only_required_when_classify_runs():
     """conf/default.yaml names models that `make run` trains: earlier stages must load without them."""
     config = load_config(None, ["stages=[extract]", "classify.models={quality: /no/such/model}"])
     assert config.classify.models == {"quality": "/no/such/model"}
+
+
+def test_dedup_keeps_the_higher_quality_copy_because_classify_scored_it_first(spark, tmp_path, models):
+    """A near-duplicate pair whose more recent copy carries spam: the run scores before it
+    deduplicates, so the keep policy ranks by quality__score, not by recency."""
+    from jobs import run as run_job
+    rng = random.Random(5)
+    article = " ".join(hq_text(rng) for _ in range(40))
+    spam = lq_text(rng)
+    rows = [doc("older-clean", article), doc("newer-spammy", article + "\n" + spam, fetched_at=T0 + DAY)]
+    write(tmp_path / "out" / "filter", rows)          # as if the filter stage had kept both
+    (tmp_path / "out" / "filter" / "_SUCCESS").write_text("")
+    code = run_job.main(["--output", str(tmp_path / "out"),
+                         "--set", "stages=[classify, dedup]", "--set", "classify.thresholds={}",
+                         "--set", f"classify.models={{quality: {models / 'quality'}}}",
+                         "--set", "dedup.steps=[minhash]"])
+    assert code == 0
+    scores = {r["id"]: r["quality__score"]
+              for r in spark.read.parquet(str(tmp_path / "out" / "classify")).collect()}
+    assert scores["newer-spammy"] < scores["older-clean"]      # the case the test is about
+    kept = [r["id"] for r in spark.read.parquet(str(tmp_path / "out" / "dedup")).collect()]
+    dropped = {r["id"]: (r["drop_reason"], r["duplicate_of"])
+               for r in spark.read.parquet(str(tmp_path / "out" / "rejected" / "dedup")).collect()}
+    assert kept == ["older-clean"]
+    assert dropped == {"newer-spammy": ("minhash_duplicate", "older-clean")}
+    stats = json.loads((tmp_path / "out" / "stats" / "dedup.json").read_text())
+    assert stats["keep_policy"][0].startswith("quality__score DESC")

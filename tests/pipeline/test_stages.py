@@ -27,7 +27,7 @@ def test_the_cli_lists_every_stage_from_the_table():
 
 
 def test_config_knows_the_stages_of_the_table_and_their_order():
-    with pytest.raises(ConfigError, match="unknown stage 'clean'.*known: extract, filter, dedup"):
+    with pytest.raises(ConfigError, match="unknown stage 'clean'.*known: extract, filter, classify, dedup"):
         load_config(None, ["stages=[extract, clean]"])
     with pytest.raises(ConfigError, match="stages run in the order extract -> filter"):
         load_config(None, ["stages=[dedup, extract]"], stage_files=False)
@@ -40,16 +40,17 @@ def _inputs(stage_list, stage, *overrides):
 
 def test_a_stage_reads_the_stage_before_it_in_this_runs_list():
     assert _inputs("[extract, dedup]", "dedup") == ["/runs/a/extract"]          # not /runs/a/filter
-    assert _inputs("[extract, filter, dedup, tokenize]", "tokenize") == ["/runs/a/dedup"]   # not classify
-    assert _inputs("[extract, filter, dedup, classify, tokenize]", "tokenize") == ["/runs/a/classify"]
+    assert _inputs("[extract, filter, classify, tokenize]", "tokenize") == ["/runs/a/classify"]   # not dedup
+    assert _inputs("[extract, filter, classify, dedup, tokenize]", "tokenize") == ["/runs/a/dedup"]
     assert _inputs("[extract, classify]", "classify") == ["/runs/a/extract"]
 
 
 def test_a_stage_run_on_its_own_reads_the_stage_before_it_in_the_table():
-    assert _inputs("[dedup]", "dedup") == ["/runs/a/filter"]
+    assert _inputs("[dedup]", "dedup") == ["/runs/a/classify"]
+    assert _inputs("[classify]", "classify") == ["/runs/a/filter"]
     assert _inputs("[extract]", "tokenize") == ["/runs/a/extract"]     # the run's list says what ran
-    assert _inputs("[tokenize]", "tokenize") == ["/runs/a/classify"]   # decontam is optional: not assumed
-    assert _inputs("[extract, filter, dedup, classify, decontam, tokenize]", "tokenize", "decontam.eval_sets=/e") \
+    assert _inputs("[tokenize]", "tokenize") == ["/runs/a/dedup"]      # decontam is optional: not assumed
+    assert _inputs("[extract, filter, classify, dedup, decontam, tokenize]", "tokenize", "decontam.eval_sets=/e") \
         == ["/runs/a/decontam"]
     assert _inputs("[extract]", "extract") == load_config(None).input
     assert _inputs("[extract, report]", "report") == []

@@ -25,7 +25,7 @@ BOILERPLATE = ["Subscribe to our newsletter!", "Cookie settings"]
 RULES = [("toy_quality_min_words", "toy_quality__words", "min", 50.0, {"de": 30.0}),
          ("toy_quality_max_symbol_ratio", "toy_quality__symbol_ratio", "max", 0.1, {}),
          ("toy_rep_max_dup_frac", "toy_rep__dup_frac", "max", 0.3, {"en": 0.25})]
-CONFIG = {"stages": ["extract", "filter", "dedup", "classify", "tokenize", "report"],
+CONFIG = {"stages": ["extract", "filter", "classify", "dedup", "tokenize", "report"],
           "filter": {"filters": ["toy_quality_v1", "toy_rep_v1"],
                      "thresholds": {"toy_quality_v1": {"default": {"min_words": 50, "max_symbol_ratio": 0.1},
                                                        "de": {"min_words": 30}},
@@ -191,7 +191,7 @@ def test_report_numbers_match_independent_counts(run_dir):
     assert on_disk["notes"] == []     # every drop reason has its rule; the rules keep what the stages kept
     # funnel from the stats files, chars_in chained from the previous stage
     funnel = {r["stage"]: r for r in report["funnel"]}
-    assert [r["stage"] for r in report["funnel"]] == ["extract", "filter", "dedup", "classify", "tokenize"]
+    assert [r["stage"] for r in report["funnel"]] == ["extract", "filter", "classify", "dedup", "tokenize"]
     assert funnel["dedup"]["documents_in"] == 53 and funnel["dedup"]["documents_out"] == 47
     assert funnel["extract"]["dropped_by_reason"] == {"not_html": 15, "http_status": 5}
     assert funnel["tokenize"]["tokens_out"] == 12345
@@ -237,9 +237,9 @@ def test_histograms_match_numpy(run_dir):
 
 def test_drop_explorer_counts_equal_the_stage_stats(run_dir):
     run, _, report, scored, copies = run_dir
-    stats = {s: json.loads((run / "stats" / f"{s}.json").read_text()) for s in ("filter", "dedup", "classify")}
+    stats = {s: json.loads((run / "stats" / f"{s}.json").read_text()) for s in ("filter", "classify", "dedup")}
     drops = report["drops"]
-    assert set(drops) == {"filter", "dedup", "classify"}      # the stages with a rejected/ output
+    assert set(drops) == {"filter", "classify", "dedup"}      # the stages with a rejected/ output
     for stage, info in drops.items():
         assert {k: v["count"] for k, v in info["reasons"].items()} == stats[stage]["rejected_by_reason"]
         assert info["total"] == stats[stage]["rejected"]
@@ -403,7 +403,7 @@ def test_the_page_is_self_contained_and_its_counts_are_the_stats(run_dir):
     assert not [t for t, a in page.tags if t in ("link", "img", "iframe")]
     assert all("src" not in attrs for attrs, _ in page.scripts)           # every script inline
     assert "Plotly.newPlot" in page.scripts[-1][1] and "plotly.js" in page.scripts[0][1].lower()[:2000]
-    stats = {s: json.loads((run / "stats" / f"{s}.json").read_text()) for s in ("filter", "dedup", "classify")}
+    stats = {s: json.loads((run / "stats" / f"{s}.json").read_text()) for s in ("filter", "classify", "dedup")}
     assert page.details == {(s, r): n for s in stats for r, n in stats[s]["rejected_by_reason"].items()}
     (figures,) = [body for attrs, body in page.scripts if attrs.get("id") == "figures"]
     figures = json.loads(figures)
