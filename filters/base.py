@@ -51,6 +51,9 @@ class _Filter(ABC):
     name: ClassVar[str]          # registry key, versioned: gopher_quality_v1
     prefix: ClassVar[str]        # score-column and reason prefix: gopher_quality
     Thresholds: ClassVar[type] = NoThresholds  # frozen dataclass of min_*/max_* fields, paper defaults
+    # Metrics that count something (words, lines): integer score columns, whatever dtype the
+    # scoring code computes them in. A metric returned as an integer array is one anyway.
+    count_metrics: ClassVar[tuple[str, ...]] = ()
     # Options the filter reads, name -> accepted type(s). `segmentation` is always accepted: the
     # stage hands every filter the job's table, whether it segments text or not.
     OPTIONS: ClassVar[Mapping[str, type | tuple]] = {}

@@ -147,6 +147,8 @@ def _breaks_after(chunk: str) -> bool:
 class C4LineFilter(TextModifier):
     name = "c4_lines_v1"
     prefix = "c4_lines"
+    count_metrics = ("lines_removed", "lines_too_long_word", "lines_no_terminal_punct", "lines_too_few_words",
+                     "lines_javascript", "lines_policy")
 
     @dataclass(frozen=True)
     class Thresholds:
@@ -229,6 +231,7 @@ class C4LineFilter(TextModifier):
 class C4Filter(DocumentFilter):
     name = "c4_v1"
     prefix = "c4"
+    count_metrics = ("lorem_ipsum", "curly_bracket", "sentences", "words")
 
     @dataclass(frozen=True)
     class Thresholds:

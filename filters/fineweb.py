@@ -60,6 +60,7 @@ METRICS = ("lines", "line_punct_ratio", "short_line_ratio", "dup_line_char_ratio
 class FineWebQualityFilter(DocumentFilter):
     name = "fineweb_v1"
     prefix = "fineweb"
+    count_metrics = ("lines",)
 
     @dataclass(frozen=True)
     class Thresholds:

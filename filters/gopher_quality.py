@@ -64,6 +64,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 class GopherQualityFilter(DocumentFilter):
     name = "gopher_quality_v1"
     prefix = "gopher_quality"
+    count_metrics = ("words", "stop_words")
 
     @dataclass(frozen=True)
     class Thresholds:

@@ -168,6 +168,7 @@ class Llama3DupNgramLines(TextModifier):
     line stays far below)."""
     name = "llama3_dup_ngram_lines_v1"
     prefix = "llama3_lines"
+    count_metrics = ("lines_removed",)
 
     @dataclass(frozen=True)
     class Thresholds:

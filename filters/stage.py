@@ -2,7 +2,8 @@
 
 `score_batches` runs the configured filters in order on documents; text modifiers rewrite the
 text that later filters see. It returns the documents with their (possibly rewritten) text and
-one float64 column per metric, `<prefix>__<metric>`. `select_batches` reads those columns only
+one column per metric, `<prefix>__<metric>`: int64 for counts (a filter's `count_metrics`, or a
+metric it computes as integers), float64 for the rest. `select_batches` reads those columns only
 and adds `drop_reason`: re-tuning a threshold never recomputes a score.
 
 Time limit: the chain runs in a sandbox child process (pipeline/sandbox.py), a group of up to
@@ -42,18 +43,29 @@ class FilterChain:
     thresholds: dict[str, ThresholdTable]
 
     def score_fields(self) -> list[pa.Field]:
-        """Score columns, then the timeout column."""
-        return [pa.field(name, pa.float64()) for name in (*self.score_names(), TIMEOUT_COLUMN)]
+        """Score columns (int64 for counts, null where a document timed out), then the timeout column."""
+        counts = self.count_names()
+        return [pa.field(name, pa.int64() if name in counts else pa.float64())
+                for name in (*self.score_names(), TIMEOUT_COLUMN)]
+
+    def count_names(self) -> set[str]:
+        """The score columns that count something (integer columns)."""
+        self.score_names()
+        return self._counts
 
     def score_names(self) -> list[str]:
         """Score columns, found by scoring one tiny document (filters declare metrics by returning them)."""
         if not hasattr(self, "_names"):
             probe = Batch(["Probe text. " * 10], ["en"], ["http://probe.invalid/"], ["probe.invalid"])
             names: list[str] = []
+            counts: set[str] = set()
             for f in self.filters:
                 scores = f.apply(probe)[1] if isinstance(f, TextModifier) else f.score(probe)
                 names.extend(f"{f.prefix}__{metric}" for metric in scores)
+                counts |= {f"{f.prefix}__{metric}" for metric, values in scores.items()
+                           if metric in f.count_metrics or np.asarray(values).dtype.kind in "iub"}
             self._names = list(dict.fromkeys(names))   # a repeated name: one column, the last value
+            self._counts = counts
         return self._names
 
     def score_documents(self, documents: list[tuple]) -> list[tuple[str, list[float]]]:
@@ -135,7 +147,7 @@ def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
     """mapInArrow body: documents -> documents with rewritten text, score columns and
     `filter__timeout`, the chain run in the sandbox child (module docstring)."""
     chain, sandbox = _cached_chain(config, extra_options), _cached_sandbox(config, extra_options)
-    names = chain.score_names()
+    names, counts = chain.score_names(), chain.count_names()
     for batch in batches:
         if batch.num_rows == 0:
             continue
@@ -154,7 +166,10 @@ def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
             texts[i], values[i] = result
         out = batch.set_column(batch.schema.get_field_index("text"), "text", pa.array(texts, pa.string()))
         for j, name in enumerate(names):
-            out = out.append_column(name, pa.array(values[:, j], pa.float64()))
+            column = values[:, j]
+            out = out.append_column(name, pa.array(np.nan_to_num(column).astype(np.int64), pa.int64(),
+                                                   mask=np.isnan(column))   # timed out: null
+                                    if name in counts else pa.array(column, pa.float64()))
         out = out.append_column(TIMEOUT_COLUMN, pa.array(timed_out, pa.float64()))
         yield out.select(output_schema.names) if output_schema is not None else out
 

@@ -1,5 +1,5 @@
 """Every output directory of a small run reads with tools other than Spark: no `.crc` side files
-(pipeline.spark.build_session / replace_directory), timestamps as Parquet TIMESTAMP(MICROS, UTC)."""
+(pipeline.spark.build_session / replace_directory), timestamps as Parquet TIMESTAMP(MICROS, UTC), counts as integers."""
 import json
 from pathlib import Path
 
@@ -43,3 +43,8 @@ def test_every_output_directory_reads_with_polars_and_duckdb(spark, tmp_path):
     logical = json.loads(column.logical_type.to_json())
     assert (logical["Type"], logical["isAdjustedToUTC"], logical["timeUnit"]) == ("Timestamp", True, "microseconds")
     assert str(pq.read_schema(part).field("fetched_at").type) == "timestamp[us, tz=UTC]"
+
+    kept = pq.read_schema(next((tmp_path / "filter").glob("*.parquet")))
+    for count in ("pii__emails", "gopher_quality__words", "c4_lines__lines_removed", "fineweb__lines"):
+        assert str(kept.field(count).type) == "int64", count          # counts, not doubles
+    assert str(kept.field("gopher_quality__mean_word_length").type) == "double"

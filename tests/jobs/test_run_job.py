@@ -48,9 +48,17 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
     redacted = [row["text"] for row in kept if row["pii__total"]]
     assert redacted and all("<EMAIL>" in text for text in redacted)
 
+    # Classify (before dedup): every filtered page scored by both demo models; the demo cut drops none of them.
+    classified = json.loads((tmp_path / "stats" / "classify.json").read_text())
+    assert classified["records_in"] == filtered["kept"] == classified["kept"] + classified["rejected"]
+    scored = spark.read.parquet(str(tmp_path / "classify"))
+    assert {"quality__score", "domain__general", "domain__label"} <= set(scored.columns)
+    english = [row["quality__score"] for row in scored.where("lang = 'en'").collect()]
+    assert english and min(english) > 0.5         # the toy model is English: good English pages score high
+
     # Dedup: each planted duplicate group keeps exactly one page; everything else stays.
     deduped = json.loads((tmp_path / "stats" / "dedup.json").read_text())
-    assert deduped["records_in"] == filtered["kept"] == deduped["kept"] + deduped["rejected"]
+    assert deduped["records_in"] == classified["kept"] == deduped["kept"] + deduped["rejected"]
     dropped = {row["url"]: row["drop_reason"] for row in
                spark.read.parquet(str(tmp_path / "rejected" / "dedup")).select("url", "drop_reason").collect()}
     survivors = [url for url, reason in outcome.items() if reason is None]
@@ -71,19 +79,11 @@ def test_demo_run_on_the_bundled_sample(spark, tmp_path, capsys):
             if url in dropped:
                 assert dropped[url] == ("exact_duplicate" if exact else "minhash_duplicate"), url
 
-    # Classify: every deduplicated page scored by both demo models; the demo cut drops none of them.
-    classified = json.loads((tmp_path / "stats" / "classify.json").read_text())
-    assert classified["records_in"] == deduped["kept"] == classified["kept"] + classified["rejected"]
-    scored = spark.read.parquet(str(tmp_path / "classify"))
-    assert {"quality__score", "domain__general", "domain__label"} <= set(scored.columns)
-    english = [row["quality__score"] for row in scored.where("lang = 'en'").collect()]
-    assert english and min(english) > 0.5         # the toy model is English: good English pages score high
-
     # Tokenize and report: shards that verify, and a report whose funnel matches the stage stats.
     from pipeline.tokens.shards import verify_shards
 
     tokenized = json.loads((tmp_path / "stats" / "tokenize.json").read_text())
-    assert tokenized["records_in"] == classified["kept"] == tokenized["kept"] + tokenized["rejected"]
+    assert tokenized["records_in"] == deduped["kept"] == tokenized["kept"] + tokenized["rejected"]
     manifest = verify_shards(tmp_path / "shards" / "train")
     valid = verify_shards(tmp_path / "shards" / "valid")
     assert sum(s["documents"] for s in manifest["shards"] + valid["shards"]) == tokenized["kept"]

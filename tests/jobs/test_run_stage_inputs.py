@@ -38,5 +38,5 @@ def test_a_stage_without_its_input_is_one_line_and_exit_2(spark, tmp_path, capsy
     code = run_job.main(["--input", str(SAMPLE), "--output", str(tmp_path), "--set", "stages=[dedup]"])
     assert code == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"error: input not found: {tmp_path}/filter (run the stage that writes it first, or give --input)"
+    assert err == f"error: input not found: {tmp_path}/classify (run the stage that writes it first, or give --input)"
     assert not (tmp_path / "dedup").exists() and not (tmp_path / "stats" / "dedup.json").exists()

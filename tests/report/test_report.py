@@ -51,7 +51,9 @@ def _documents(seed: int = 7) -> list[dict]:
     docs = []
     for lang, n in LANGS.items():
         for i in range(n):
-            docs.append({"id": f"{lang}{i}", "text": "x" * rnd.randint(50, 5000), "lang": lang,
+            text = "\n".join(f"Line {j} of page {lang}{i}, written in {lang} with several words."
+                              for j in range(rnd.randint(4, 80)))
+            docs.append({"id": f"{lang}{i}", "url": f"https://site{i % 7}.example/{lang}/{i}", "text": text, "lang": lang,
                          "lang_score": round(rnd.uniform(0.5, 1.0), 4), "source": rnd.choice(["web", "wiki"]),
                          "domain": f"site{rnd.randint(0, 6)}.example", "quality__score": rnd.uniform(0.2, 1.0),
                          "domain__label": rnd.choice(["general", "code", "math_reasoning"])})
@@ -89,15 +91,15 @@ def _parquet(directory, rows, schema=None, parts=1):
     (directory / "_SUCCESS").write_text("")
 
 
-def _dedup_fixture(run, kept_filter):
+def _dedup_fixture(run, kept_classify):
     """rejected/dedup (two MinHash groups, an exact copy, a page emptied by line dedup), dedup's kept output
     with the boilerplate lines cut. Returns what was planted."""
-    base = [dict(d) for d in kept_filter[:8]]
+    base = [dict(d) for d in kept_classify[:8]]
     for d in base[3:6]:                         # three pages carry the boilerplate lines
         d["text"] = d["text"] + "\n" + "\n".join(BOILERPLATE)
     base[7]["text"] = "\n".join(BOILERPLATE)    # a page of boilerplate only: emptied
     k1, k2, k3 = base[0], base[1], base[2]
-    copies = [{**k1, "id": "c1", "url": "https://copy.example/1", "text": k1["text"].replace("Line 2", "Row 2"),
+    copies = [{**k1, "id": "c1", "url": "https://copy.example/1", "text": k1["text"].replace("Line 2 of", "Row 2 of"),
                "drop_reason": "minhash_duplicate", "duplicate_of": k1["id"]},
               {**k1, "id": "c2", "url": "https://copy.example/2", "text": k1["text"] + " extra",
                "drop_reason": "minhash_duplicate", "duplicate_of": k1["id"]},
@@ -115,33 +117,32 @@ def _dedup_fixture(run, kept_filter):
 def run_dir(tmp_path_factory, spark):
     run = tmp_path_factory.mktemp("run")
     docs = _documents()
-    table = pa.Table.from_pylist(docs).cast(pa.schema([
-        ("id", pa.string()), ("text", pa.string()), ("lang", pa.string()), ("lang_score", pa.float32()),
-        ("source", pa.string()), ("domain", pa.string()), ("quality__score", pa.float64()),
-        ("domain__label", pa.string())]))
-    os.makedirs(run / "classify")
-    pq.write_table(table, run / "classify" / "part-00000.parquet")
-    (run / "classify" / "_SUCCESS").write_text("")
+    schema = pa.schema([
+        ("id", pa.string()), ("url", pa.string()), ("text", pa.string()), ("lang", pa.string()),
+        ("lang_score", pa.float32()), ("source", pa.string()), ("domain", pa.string()),
+        ("quality__score", pa.float64()), ("domain__label", pa.string())])
+    # classify kept `docs`; the dedup input is the classify output: texts there include the
+    # boilerplate the dedup cut, and the copies it removed
+    base, copies = _dedup_fixture(run, docs)
+    by_id = {d["id"]: d for d in base}
+    kept_classify = [by_id.get(d["id"], d) for d in docs]
+    _parquet(run / "classify", kept_classify, schema=schema)
+    final = []
+    for d in kept_classify:
+        if d["id"] == base[7]["id"]:
+            continue
+        lines = [l for l in d["text"].split("\n") if l not in BOILERPLATE]
+        final.append({**d, "text": "\n".join(lines), "dedup__lines_removed": d["text"].count("\n") + 1 - len(lines)})
+    _parquet(run / "dedup", final, schema=schema.append(pa.field("dedup__lines_removed", pa.int64())))
+    _parquet(run / "rejected" / "dedup", copies)
     low = [{"id": f"low{i}", "text": "meh", "lang": "en", "source": "web", "quality__score": 0.05 * i,
             "drop_reason": "quality_min_score"} for i in range(3)]
     _parquet(run / "rejected" / "classify", low)
     scored = _scored()
     kept_filter = [{k: v for k, v in d.items() if k != "drop_reason"} for d in scored if d["drop_reason"] is None]
-    # the dedup input is the filter output: texts there include the boilerplate the dedup cut
-    base, copies = _dedup_fixture(run, kept_filter)
-    by_id = {d["id"]: d for d in base}
-    kept_filter = [by_id.get(d["id"], d) for d in kept_filter]
     _parquet(run / "filter_scores", [{k: v for k, v in d.items() if k != "drop_reason"} for d in scored], parts=3)
     _parquet(run / "rejected" / "filter", [d for d in scored if d["drop_reason"]], parts=2)
     _parquet(run / "filter", kept_filter)
-    dedup_kept = []
-    for d in kept_filter:
-        if d["id"] == base[7]["id"]:
-            continue
-        lines = [l for l in d["text"].split("\n") if l not in BOILERPLATE]
-        dedup_kept.append({**d, "text": "\n".join(lines), "dedup__lines_removed": d["text"].count("\n") + 1 - len(lines)})
-    _parquet(run / "dedup", dedup_kept)
-    _parquet(run / "rejected" / "dedup", copies)
     (run / "config.yaml").write_text(yaml.safe_dump(CONFIG))
     reasons = {}
     for d in scored:
@@ -176,7 +177,7 @@ def run_dir(tmp_path_factory, spark):
         "totals": {"en/web": {"documents": 40, "unique_documents": 40, "tokens": 1500}},
         "mix": {"weights": {"en/web": 1.0}, "applied": {"en/web": 1.0}}})
     report = make_report(spark, str(run), samples=4)
-    return run, docs, report, scored, copies
+    return run, final, report, scored, copies
 
 
 def spark_session():
@@ -199,8 +200,9 @@ def test_report_numbers_match_independent_counts(run_dir):
     cpt = {"en": 4.0, "de": 3.0, "sw": 2.5}
     langs = {r["lang"]: r for r in report["languages"]}
     est = {l: sum(len(d["text"]) for d in docs if d["lang"] == l) / cpt[l] for l in LANGS}
-    for lang, n in LANGS.items():
+    for lang in LANGS:
         mine = [d for d in docs if d["lang"] == lang]
+        n = len(mine)
         assert langs[lang]["documents"] == n
         assert langs[lang]["chars"] == sum(len(d["text"]) for d in mine)
         assert langs[lang]["tokens_est"] == round(est[lang])
@@ -416,7 +418,7 @@ def test_compare_side_by_side(run_dir, tmp_path, capsys):
     run, _, report, _, _ = run_dir
     other = json.loads(json.dumps(report))
     other["run"] = str(tmp_path / "b")
-    other["funnel"][2]["documents_out"] = 40
+    next(r for r in other["funnel"] if r["stage"] == "dedup")["documents_out"] = 40
     other["tokenize"]["splits"]["train"]["tokens"] = 1700
     text = compare(report, other)
     assert any(l.split()[:2] == ["dedup", "documents_out"] and l.split()[-1] == "-7" for l in text.splitlines())
