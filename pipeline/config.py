@@ -241,7 +241,7 @@ class RunConfig:
 
 DEDUP_STEPS = ("url", "exact", "minhash", "lines", "semantic")
 SEMANTIC_BACKENDS = ("hashing", "sentence_transformers")
-KNOWN_EXTRACTORS = ("trafilatura", "resiliparse")
+KNOWN_EXTRACTORS = ("trafilatura", "resiliparse", "fast")
 MINHASH_SCHEMES = ("affine32", "mersenne61")   # implemented in dedup/minhash.py
 MINHASH_VERIFY_BY = ("shingles", "text")       # dedup/minhash_spark.py's two verifications
 # Keys of filter.options whose values are local files (a path, a list or a {lang: path} mapping).
