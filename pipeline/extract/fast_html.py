@@ -70,6 +70,9 @@ def extract_main_text(html: str) -> str | None:
         whole = extract_plain_text(tree, **OPTIONS)
         if len(text) < GUARD_SHARE * len(whole):
             return None
-    if len(text.strip()) < MIN_CHARS:
+    # One block a line, as trafilatura writes them: line-based filters (gopher's bullet and ellipsis
+    # line ratios, c4_lines) would count resiliparse's blank separator lines as lines.
+    text = "\n".join(line for line in text.split("\n") if line.strip())
+    if len(text) < MIN_CHARS:
         return None
     return text
