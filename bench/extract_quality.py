@@ -97,8 +97,8 @@ def make(name: str) -> Callable[[str], str | None]:
     from pipeline.config import ExtractConfig, TrafilaturaConfig
     from pipeline.extract.extractors import BACKENDS
 
-    config = {"trafilatura": ExtractConfig(),
-              "trafilatura_fast": ExtractConfig(trafilatura=TrafilaturaConfig(fast=True)),
+    config = {"trafilatura": ExtractConfig(extractor="trafilatura"),
+              "trafilatura_fast": ExtractConfig(extractor="trafilatura", trafilatura=TrafilaturaConfig(fast=True)),
               "resiliparse": ExtractConfig(extractor="resiliparse"),
               "ours": ExtractConfig(extractor="fast")}[name]
     backend = BACKENDS[config.extractor](config)
