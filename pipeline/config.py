@@ -53,7 +53,7 @@ class ResiliparseConfig:
 @dataclass
 class ExtractConfig:
     # fast: resiliparse + boilerplate selectors, trafilatura where unsure (pipeline/extract/fast_html.py;
-    # bench/extract_quality.py: ~6x trafilatura's pages/s, token F1 on gold pages at least trafilatura's)
+    # bench/extract_quality.py: 6-7x trafilatura's pages/s, token F1 on gold pages at least trafilatura's)
     # | trafilatura (the quality reference) | resiliparse (about 15x faster, much noisier)
     extractor: str = "fast"
     max_html_bytes: int = 5_000_000     # larger payloads (and JSONL lines, Parquet texts) are rejected as too_large
