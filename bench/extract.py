@@ -1,11 +1,16 @@
 """Extract benchmark: the Spark extract job vs a bare warcio + trafilatura loop, in the same run.
 
-    python bench/extract.py [DATA_DIR] [--cores 2] [--min-pages 1200] [--resiliparse]
+    python bench/extract.py [DATA_DIR] [--cores 2] [--min-pages 1200] [--resiliparse] [--gold DIR | --no-gold]
 
 DATA_DIR defaults to ../shared/data/warc when present. Its WARC files are tiled (symlinked
 several times) until the corpus holds at least --min-pages HTML pages, so Spark's fixed costs
 do not dominate. The job runs on local[--cores] and its pages/s is divided by the cores; the
 bare loop runs on one core. Last line: one JSON object; `ratio` = job per core / bare.
+
+Gold section (bench/extract_quality.py, after the job part): every extractor bare on one core over the
+gold article pages and DATA_DIR's pages: token P/R/F1 against the gold bodies (dev and test halves)
+and pages/s per core; `extract_speedup` = the fast extractor / bare trafilatura default, `f1_ours`,
+`f1_trafilatura`.
 """
 from __future__ import annotations
 
@@ -20,9 +25,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+if str(BENCH) not in sys.path:         # python -P (PYTHONSAFEPATH) leaves the script's folder off
+    sys.path.insert(1, str(BENCH))
 
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
+
+import extract_quality  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "warc"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -100,6 +110,9 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--min-pages", type=int, default=1200)
     parser.add_argument("--resiliparse", action="store_true", help="also measure the resiliparse fast path")
+    parser.add_argument("--gold", default=str(extract_quality.DEFAULT_GOLD),
+                        help="article-extraction benchmark folder (html/, ground-truth.json) for the gold section")
+    parser.add_argument("--no-gold", action="store_true", help="skip the gold section")
     args = parser.parse_args()
     if not Path(args.data_dir).is_dir():
         sys.exit(f"error: data directory not found: {args.data_dir} (pass one, e.g. ../shared/data/warc)")
@@ -134,7 +147,20 @@ def main() -> None:
         spark.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    figures.update(gold_section(args))
     print(json.dumps(figures))
+
+
+def gold_section(args) -> dict[str, float | int]:
+    """Quality and per-core speed of every extractor, bare (bench/extract_quality.py)."""
+    if args.no_gold:
+        return {}
+    if not (Path(args.gold) / "ground-truth.json").is_file():
+        print(f"gold section skipped: no ground-truth.json in {args.gold}", flush=True)
+        return {}
+    quality = extract_quality.measure(Path(args.gold), Path(args.data_dir),
+                                      log=lambda line: print(f"gold: {line}", flush=True))
+    return quality          # extract_speedup, f1_ours, f1_trafilatura, ...: no key of the job part
 
 
 if __name__ == "__main__":

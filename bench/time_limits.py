@@ -1,6 +1,6 @@
 """Time limits benchmark: documents/s with and without the hard per-document limits, same run.
 
-    python bench/time_limits.py [DATA] [--extractor trafilatura|resiliparse] [--min-pages 400]
+    python bench/time_limits.py [DATA] [--extractor trafilatura|resiliparse|fast] [--min-pages 400]
                                 [--repeats 3] [--no-filter]
 
 The limits run each document in a sandbox child process (pipeline/sandbox.py) that is killed
@@ -161,7 +161,7 @@ def bench_filter(texts: list[str], repeats: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
-    parser.add_argument("--extractor", default="trafilatura", choices=["trafilatura", "resiliparse"])
+    parser.add_argument("--extractor", default="trafilatura", choices=["trafilatura", "resiliparse", "fast"])
     parser.add_argument("--min-pages", type=int, default=400)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-filter", action="store_true")

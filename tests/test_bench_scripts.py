@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 MAIN = re.compile(r"""^if __name__ == ["']__main__["']:""", re.MULTILINE)
 SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if MAIN.search(p.read_text(encoding="utf-8")))
-# Scripts that import a sibling of bench/ (dedup_corpus, scale_corpus, minhash_signatures).
-SIBLING_IMPORTERS = ["minhash.py", "scale.py", "semantic.py"]
+# Scripts that import a sibling of bench/ (extract_quality, dedup_corpus, scale_corpus, minhash_signatures).
+SIBLING_IMPORTERS = ["extract.py", "minhash.py", "scale.py", "semantic.py"]
 
 
 def run_help(script: Path, cwd: Path, *flags: str) -> tuple[subprocess.CompletedProcess, set[str]]:

@@ -1,4 +1,4 @@
-"""HTML -> main text, with trafilatura (default) or resiliparse, under a hard per-page time limit.
+"""HTML -> main text, with trafilatura, resiliparse or fast (fast_html.py), under a hard per-page time limit.
 
 The extractor runs in a sandbox child process (pipeline/sandbox.py): a page that takes longer
 than extract.timeout_s is killed there, whether it hangs in Python or in C (lxml, resiliparse,
@@ -36,8 +36,7 @@ class Extractor:
 
     def __init__(self, config: ExtractConfig):
         self.config = config
-        self.backend = _trafilatura_backend(config) if config.extractor == "trafilatura" \
-            else _resiliparse_backend(config)
+        self.backend = BACKENDS[config.extractor](config)
         self.sandbox = Sandbox(self._extract_page, config.timeout_s, chunk_size=CHUNK_PAGES,
                                weigh=_page_chars, chunk_weight=CHUNK_CHARS)
 
@@ -147,3 +146,21 @@ def _resiliparse_backend(config: ExtractConfig) -> Callable[[str, str | None], s
                                   links=options.links, list_bullets=options.list_bullets)
 
     return run
+
+
+def _fast_backend(config: ExtractConfig) -> Callable[[str, str | None], str | None]:
+    """fast_html's extraction; trafilatura (as configured) on the pages where it is unsure."""
+    from pipeline.extract.fast_html import extract_main_text
+
+    fallback = _trafilatura_backend(config)
+
+    def run(html: str, url: str | None) -> str | None:
+        text = extract_main_text(html)
+        return fallback(html, url) if text is None else text
+
+    return run
+
+
+# extract.extractor -> the backend factory (pipeline/config.py's KNOWN_EXTRACTORS names the same).
+BACKENDS: dict[str, Callable[[ExtractConfig], Callable[[str, str | None], str | None]]] = {
+    "trafilatura": _trafilatura_backend, "resiliparse": _resiliparse_backend, "fast": _fast_backend}

@@ -33,7 +33,7 @@ def hanging_trafilatura(monkeypatch):
     monkeypatch.setattr(trafilatura, "extract", extract)
 
 
-@pytest.mark.parametrize("extractor", ["trafilatura", "resiliparse"])
+@pytest.mark.parametrize("extractor", ["fast", "trafilatura", "resiliparse"])
 def test_main_text_without_boilerplate(extractor):
     result = make_extractor(ExtractConfig(extractor=extractor))(PAGE, "http://r.example/")
     assert result.reason is None
@@ -49,7 +49,7 @@ def test_empty_page_is_rejected():
 
 
 def test_a_page_hanging_in_c_code_is_cut_at_the_limit_and_the_batch_goes_on(hanging_trafilatura):
-    extractor = make_extractor(ExtractConfig(timeout_s=LIMIT))
+    extractor = make_extractor(ExtractConfig(extractor="trafilatura", timeout_s=LIMIT))
     expected = extractor.extract_inline(PAGE, None)
     assert expected.reason is None
     extractor.many([(PAGE, None)])                        # the child is forked: time the batch only
@@ -73,7 +73,7 @@ def test_a_crashing_parser_is_an_extract_error(monkeypatch):
     enabled = faulthandler.is_enabled()
     faulthandler.disable()                                  # the child would print its traceback
     try:
-        result = make_extractor(ExtractConfig())(PAGE, None)
+        result = make_extractor(ExtractConfig(extractor="trafilatura"))(PAGE, None)
     finally:
         if enabled:
             faulthandler.enable(file=sys.__stderr__)
@@ -87,13 +87,13 @@ def test_extractor_error_is_a_rejection(monkeypatch):
         raise ValueError("parser bug")
 
     monkeypatch.setattr(trafilatura, "extract", explode)
-    result = make_extractor(ExtractConfig())(PAGE, None)
+    result = make_extractor(ExtractConfig(extractor="trafilatura"))(PAGE, None)
     assert result.reason == "extract_error" and "parser bug" in result.detail
 
 
 def test_rows_keep_their_order_and_get_their_text(hanging_trafilatura):
     """extract_rows, as the extract stage calls it: rows without a page pass through in place."""
-    extractor = make_extractor(ExtractConfig(timeout_s=LIMIT))
+    extractor = make_extractor(ExtractConfig(extractor="trafilatura", timeout_s=LIMIT))
     rows = [{"url": None, "text": None, "drop_reason": "not_html", "drop_detail": None, "n": 0},
             {"url": "http://a.example/", "text": None, "drop_reason": None, "drop_detail": None, "n": 1,
              "_html": PAGE},

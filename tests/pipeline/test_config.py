@@ -16,7 +16,7 @@ def write(tmp_path, text):
 
 def test_defaults_load_without_a_file():
     config = load_config(None)
-    assert config.extract.extractor == "trafilatura"
+    assert config.extract.extractor == "fast"
     assert config.spark.master == "local[*]"
     assert config.stages == ["extract"]
 
