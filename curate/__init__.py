@@ -7,16 +7,18 @@
     records = curate.score([{"text": "Some document ...", "lang": "en"}], chain)
     for name, info in curate.filters().items(): ...                        # the registered filters
     reader = curate.read_shards("out/demo/shards/train")   # memory-mapped: len(reader), reader.document(i)
+    stats = curate.run("conf/default.yaml", ["stages=[extract, filter]"])  # {stage: stats}, on Spark
 
 Each name re-exports (or wraps, a few lines) the real function; its own docstring tells the rest.
-Whole runs are the `curate run` command (jobs/run.py), or spark-submit jobs/run.py on a cluster.
+Whole runs: `curate.run` here, the `curate run` command (jobs/run.py), or spark-submit jobs/run.py
+on a cluster.
 
 This package sits on top like jobs/: it may import the other packages, none imports it
 (tests/test_layers.py).
 """
 from __future__ import annotations
 
-from curate.api import build_filter_chain, filters, read_shards, score
+from curate.api import build_filter_chain, filters, read_shards, run, score
 from pipeline.config import ConfigError, RunConfig, load_config
 
-__all__ = ["load_config", "RunConfig", "ConfigError", "build_filter_chain", "score", "filters", "read_shards"]
+__all__ = ["load_config", "RunConfig", "ConfigError", "build_filter_chain", "score", "filters", "read_shards", "run"]

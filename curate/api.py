@@ -44,6 +44,21 @@ def score(batch: Iterable[Mapping], chain: FilterChain | Sequence[str] | None = 
             for i, (text, row) in enumerate(scored)]
 
 
+def run(config: RunConfig | str | None = None, overrides: Sequence[str] = (), force: bool = False) -> dict[str, dict]:
+    """Run the configured stages as `curate run` does (one Spark session, the same checks first,
+    resume unless `force`): {stage: its stats}. `config`: a RunConfig, a YAML path, or None for the
+    built-in defaults; `overrides`: `key=value` strings as `--set` takes them. Bad config or
+    inputs raise ConfigError / InputError before Spark starts."""
+    from jobs.run import run_stages
+    from pipeline.config import load_config
+
+    if not isinstance(config, RunConfig):
+        config = load_config(config, list(overrides))
+    elif overrides:
+        raise ValueError("overrides apply to a config file or the defaults, not to a RunConfig")
+    return dict(run_stages(config, force=force))
+
+
 def read_shards(directory: str, verify: bool = True) -> ShardReader:
     """Memory-mapped token shards (<out>/shards/train): len(reader) documents, the token
     ids of one (reader.document(i)); checked against manifest.json first (pipeline.tokens.shards.ShardReader)."""

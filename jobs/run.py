@@ -20,6 +20,7 @@ from jobs import dry_run
 from jobs.stage_job import check_deferred, preflight, resolved_yaml, size_shuffle
 from pipeline import outputs, stages
 from pipeline.cli import build_parser, parse_args_and_config, run_main
+from pipeline.config import RunConfig
 from pipeline.io import write_text
 from pipeline.resume import completed_stats, stage_keys
 from pipeline.spark import build_session
@@ -39,26 +40,32 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(dry_run.render(dry_run.plan(config, force=args.force), config))
             return 0
-        # Fail fast, before starting a JVM: every stage's check (models load, the tokenizer loads,
-        # inputs read), the output probe, then what only Hadoop can check (jobs/stage_job.py).
-        deferred = preflight(config, list(config.stages))
         started = time.time()
-        spark = build_session(config.spark, app_name="curate-run")
-        check_deferred(spark, deferred)
-        resolved = outputs.resolved_config(config.output)
-        write_text(resolved, resolved_yaml(config))
-        resumable = [name for name in config.stages if stages.get(name).resumable]
-        keys = stage_keys(config, resumable)
-        results = []
-        for name in config.stages:
-            size_shuffle(spark, config, name, stages.default_inputs(config, name))
-            stats = (_run_resumable(spark, config, name, keys[name], args.force) if name in keys
-                     else execute(spark, config, name))
-            results.append((name, stats))
-        print(_summary(results, resolved, time.time() - started))
+        results = run_stages(config, force=args.force)
+        print(_summary(results, outputs.resolved_config(config.output), time.time() - started))
         return 0
 
     return run_main(job)
+
+
+def run_stages(config: RunConfig, force: bool = False) -> list[tuple[str, dict]]:
+    """Every configured stage in flow order on one session: (stage, stats) each, skipped stages'
+    stored stats marked `skipped`. Raises ConfigError / InputError before Spark starts."""
+    # Fail fast, before starting a JVM: every stage's check (models load, the tokenizer loads,
+    # inputs read), the output probe, then what only Hadoop can check (jobs/stage_job.py).
+    deferred = preflight(config, list(config.stages))
+    spark = build_session(config.spark, app_name="curate-run")
+    check_deferred(spark, deferred)
+    write_text(outputs.resolved_config(config.output), resolved_yaml(config))
+    resumable = [name for name in config.stages if stages.get(name).resumable]
+    keys = stage_keys(config, resumable)
+    results = []
+    for name in config.stages:
+        size_shuffle(spark, config, name, stages.default_inputs(config, name))
+        stats = (_run_resumable(spark, config, name, keys[name], force) if name in keys
+                 else execute(spark, config, name))
+        results.append((name, stats))
+    return results
 
 
 def _run_resumable(spark, config, name: str, key: str, force: bool) -> dict:

@@ -1,5 +1,5 @@
 """The commands that need no Spark: curate --version, filters, score-file, run --dry-run; the new
-command names; the `curate` package's entry points."""
+command names; the `curate` package's entry points (curate.run, on Spark)."""
 import importlib
 import json
 from pathlib import Path
@@ -113,3 +113,22 @@ def test_the_package_entry_points(tmp_path):
     with pytest.raises(curate.ConfigError):
         curate.build_filter_chain(["nope_v1"])
     assert "gopher_quality_v1" in curate.filters()
+
+
+def test_run_from_python_refuses_a_bad_config_before_spark(tmp_path):
+    with pytest.raises(curate.ConfigError, match="unknown stage 'clean'"):
+        curate.run(None, [f"output={tmp_path}", "stages=[extract, clean]"])
+    with pytest.raises(ValueError, match="overrides apply"):
+        curate.run(curate.load_config(None), ["output=x"])
+
+
+@pytest.mark.spark
+def test_run_from_python_returns_each_stages_stats(spark, tmp_path):
+    sample = ROOT / "samples" / "sample.warc.gz"
+    stats = curate.run(None, [f"input=[{sample}]", f"output={tmp_path}", "stages=[extract, filter]"])
+    assert list(stats) == ["extract", "filter"]
+    assert stats["filter"]["records_in"] == stats["extract"]["kept"] == 58
+    assert stats["filter"]["kept"] + stats["filter"]["rejected"] == 58
+    assert (tmp_path / "filter" / "_SUCCESS").is_file()
+    again = curate.run(None, [f"input=[{sample}]", f"output={tmp_path}", "stages=[extract, filter]"])
+    assert all(s.get("skipped") for s in again.values())          # resumed: both complete
