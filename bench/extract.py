@@ -88,7 +88,7 @@ def tile(data_dir: Path, min_pages: int, workdir: Path) -> tuple[str, list[str]]
     for copy in range(copies):
         for index, source in enumerate(sources):
             link = corpus / f"{copy:03d}-{index:02d}-{Path(source).name}"
-            link.symlink_to(source)
+            link.symlink_to(Path(source).resolve())  # a relative DATA_DIR would leave broken links
             tiled.append(str(link))
     print(f"corpus: {len(sources)} files x {copies} copies, {per_copy * copies} HTML pages", flush=True)
     return str(corpus), tiled
