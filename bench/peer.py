@@ -11,7 +11,8 @@ only in a separate benchmark environment (never a project dependency):
 
 Input: the gold pages of DATA_DIR/html/scrapinghub-article-extraction-benchmark (html/*.html.gz,
 their URLs from ground-truth.json; 181 news and blog articles), --copies times over (each copy's
-URLs get `?copy=k`), as HTTP 200 text/html response records in --files-per-core x N gzipped WARC
+URLs get `?copy=k`), as HTTP 200 text/html response records (with Common Crawl's
+WARC-Identified-Payload-Type header, which datatrove's reader filters on) in --files-per-core x N gzipped WARC
 files (both pipelines parallelise over files). DATA_DIR defaults to ../shared/data.
 
 datatrove 0.10.1: WarcReader -> Trafilatura (its defaults: favour_precision, 1 s timeout) ->
@@ -81,8 +82,11 @@ def write_warcs(pages: list[tuple[str, bytes]], copies: int, files: int, out: Pa
                 target = f"{url}{'&' if '?' in url else '?'}copy={copy}"
                 http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"),
                                                    ("Content-Length", str(len(html)))], protocol="HTTP/1.1")
-                record = writers[count % files].create_warc_record(target, "response", payload=BytesIO(html),
-                                                                   http_headers=http)
+                # As Common Crawl writes them: without the payload type, datatrove's WarcReader sniffs
+                # the bytes with libmagic, which calls most of these pages something other than HTML.
+                record = writers[count % files].create_warc_record(
+                    target, "response", payload=BytesIO(html), http_headers=http,
+                    warc_headers_dict={"WARC-Identified-Payload-Type": "text/html"})
                 writers[count % files].write_record(record)
                 count += 1
     finally:
@@ -137,6 +141,21 @@ def run_datatrove(warcs: str, out: str, cores: int) -> None:
         ],
         tasks=len(files), workers=cores, logging_dir=os.path.join(out, "logs"), start_method="fork")
     executor.run()
+
+
+def datatrove_drops(stats_file: Path) -> dict[str, int]:
+    """Documents each datatrove step dropped (its merged stats.json), by step name."""
+    if not stats_file.is_file():
+        return {}
+    drops = {}
+    for step in json.loads(stats_file.read_text(encoding="utf-8")):
+        stats = step.get("stats") or {}
+        dropped = stats.get("dropped")
+        if isinstance(dropped, dict):
+            dropped = dropped.get("total")
+        if dropped:
+            drops[step.get("name", "?").encode("ascii", "ignore").decode().strip()] = int(dropped)
+    return drops
 
 
 def count_jsonl(folder: Path) -> int:
@@ -207,6 +226,7 @@ def main() -> None:
         dt_seconds = timed([sys.executable, str(Path(__file__).resolve()), "--cores", str(args.cores),
                             "--datatrove", str(warcs), str(theirs)], workdir / "datatrove.log")
         dt_kept = count_jsonl(theirs / "output")
+        dt_dropped = datatrove_drops(theirs / "logs" / "stats.json")
         print(f"datatrove: {dt_kept} kept of {records} in {dt_seconds:.1f}s", flush=True)
 
         ours = workdir / "ours"
@@ -221,6 +241,8 @@ def main() -> None:
                    "datatrove_seconds": round(dt_seconds, 2), "our_seconds": round(our_seconds, 2),
                    "datatrove_kept": dt_kept, "our_kept": stats["kept"],
                    "our_extract_kept": extracted["kept"],
+                   "datatrove_dropped_by_step": dt_dropped,
+                   "our_rejected_by_reason": {**extracted["rejected_by_reason"], **stats["rejected_by_reason"]},
                    "ratio": round(dt_seconds / our_seconds, 3)}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
