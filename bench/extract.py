@@ -7,7 +7,9 @@ several times) until the corpus holds at least --min-pages HTML pages, so Spark'
 do not dominate. The job runs on local[--cores] and its pages/s is divided by the cores; the
 bare loop runs on one core. Last line: one JSON object; `job_ratio` (also `ratio`) = the trafilatura
 job's pages/s per core / the bare loop's, `job_ratio_resiliparse` (also `resiliparse_ratio`) the same
-for resiliparse (with --resiliparse). The machine's other load weighs on the job's two cores and the
+for resiliparse (with --resiliparse); `inprocess_ratio` (`inprocess_ratio_resiliparse`) the same for the
+job's executor code run in this process without Spark, which splits the job's cost into its own code
+and Spark's. The machine's other load weighs on the job's two cores and the
 bare loop's one alike only when it is steady: compare ratios from runs on a quiet machine.
 """
 from __future__ import annotations
@@ -78,6 +80,24 @@ def job(spark, corpus: str, output: str, extractor: str) -> tuple[int, float]:
     return stats["kept"] + stats["rejected_by_reason"].get("extract_empty", 0), time.perf_counter() - started
 
 
+def in_process(paths: list[str], extractor: str) -> tuple[int, float]:
+    """The job's executor code (pipeline/extract/stage.py) without Spark, on one core: what the job's
+    Python workers do, less the JVM, Arrow transfers, Parquet and the commit. Counted as the job counts."""
+    import pyarrow as pa
+
+    from pipeline.config import load_config
+    from pipeline.extract.stage import extract_batches
+
+    config = load_config(None, ["input=['.']", "output=.", f"extract.extractor={extractor}"])
+    list(extract_batches([pa.record_batch({"paths": [paths[:1]]})], config))   # models and sandbox child
+    started = time.perf_counter()
+    pages = 0
+    for batch in extract_batches([pa.record_batch({"paths": [paths]})], config):
+        reasons = batch.column("drop_reason").to_pylist()
+        pages += sum(1 for reason in reasons if reason in (None, "extract_empty"))
+    return pages, time.perf_counter() - started
+
+
 def tile(data_dir: Path, min_pages: int, workdir: Path) -> tuple[str, list[str]]:
     sources = sorted(p for p in glob.glob(str(data_dir / "**" / "*.warc*"), recursive=True)
                      if p.endswith((".warc", ".warc.gz")))
@@ -114,11 +134,16 @@ def main() -> None:
     figures: dict[str, float | int] = {"cores": args.cores}
     try:
         corpus, paths = tile(Path(args.data_dir), args.min_pages, workdir)
+        extractors = ["trafilatura"] + (["resiliparse"] if args.resiliparse else [])
+        for extractor in extractors:   # before the JVM: the sandbox child is forked from this process
+            prefix = "" if extractor == "trafilatura" else "resiliparse_"
+            docs, seconds = in_process(paths, extractor)
+            figures[f"{prefix}inprocess_docs_per_s"] = round(docs / seconds, 2)
+            print(f"in-process {extractor}: {docs} pages in {seconds:.1f}s on 1 core", flush=True)
         spark = build_session(SparkConfig(master=f"local[{args.cores}]", shuffle_partitions=args.cores))
         # Steady state: JVM start-up, Python workers and model loading are paid once per cluster,
         # not per corpus, so one small untimed run comes first.
         job(spark, paths[0], str(workdir / "warm-up"), "trafilatura")
-        extractors = ["trafilatura"] + (["resiliparse"] if args.resiliparse else [])
         for extractor in extractors:
             prefix = "" if extractor == "trafilatura" else "resiliparse_"
             pages, seconds = bare_loop(paths, extractor)
@@ -134,9 +159,14 @@ def main() -> None:
         # The job's pages/s per core over the bare loop's pages/s, per extractor (issue #22's targets:
         # >= 0.9 for trafilatura, >= 0.6 for resiliparse, whose pages cost so little that the job's own
         # work per page shows).
+        # `inprocess_ratio`: the executor code alone over the bare loop; job_ratio / inprocess_ratio is
+        # then what Spark itself costs (JVM, Arrow, Parquet, persist, commit, counts).
         figures["job_ratio"] = figures["ratio"]
+        figures["inprocess_ratio"] = round(figures["inprocess_docs_per_s"] / figures["bare_docs_per_s"], 3)
         if args.resiliparse:
             figures["job_ratio_resiliparse"] = figures["resiliparse_ratio"]
+            figures["inprocess_ratio_resiliparse"] = round(
+                figures["resiliparse_inprocess_docs_per_s"] / figures["resiliparse_bare_docs_per_s"], 3)
             figures["resiliparse_speedup_per_core"] = round(
                 figures["resiliparse_job_docs_per_s_per_core"] / figures["job_docs_per_s_per_core"], 2)
         spark.stop()
