@@ -19,6 +19,7 @@ import glob
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,6 +99,14 @@ def in_process(paths: list[str], extractor: str) -> tuple[int, float]:
     return pages, time.perf_counter() - started
 
 
+def in_process_run(corpus: str, extractor: str) -> tuple[int, float]:
+    """in_process in a fresh interpreter (its sandbox child is not forked from this JVM driver)."""
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--in-process", extractor, corpus],
+                          capture_output=True, text=True, check=True)
+    figures = json.loads(proc.stdout.splitlines()[-1])
+    return figures["pages"], figures["seconds"]
+
+
 def tile(data_dir: Path, min_pages: int, workdir: Path) -> tuple[str, list[str]]:
     sources = sorted(p for p in glob.glob(str(data_dir / "**" / "*.warc*"), recursive=True)
                      if p.endswith((".warc", ".warc.gz")))
@@ -123,7 +132,13 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--min-pages", type=int, default=1200)
     parser.add_argument("--resiliparse", action="store_true", help="also measure the resiliparse fast path")
+    parser.add_argument("--in-process", metavar="EXTRACTOR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.in_process:      # a child of in_process_run: DATA_DIR is the tiled corpus
+        paths = sorted(str(p) for p in Path(args.data_dir).iterdir())
+        pages, seconds = in_process(paths, args.in_process)
+        print(json.dumps({"pages": pages, "seconds": seconds}))
+        return
     if not Path(args.data_dir).is_dir():
         sys.exit(f"error: data directory not found: {args.data_dir} (pass one, e.g. ../shared/data/warc)")
 
@@ -134,22 +149,20 @@ def main() -> None:
     figures: dict[str, float | int] = {"cores": args.cores}
     try:
         corpus, paths = tile(Path(args.data_dir), args.min_pages, workdir)
-        extractors = ["trafilatura"] + (["resiliparse"] if args.resiliparse else [])
-        for extractor in extractors:   # before the JVM: the sandbox child is forked from this process
-            prefix = "" if extractor == "trafilatura" else "resiliparse_"
-            docs, seconds = in_process(paths, extractor)
-            figures[f"{prefix}inprocess_docs_per_s"] = round(docs / seconds, 2)
-            print(f"in-process {extractor}: {docs} pages in {seconds:.1f}s on 1 core", flush=True)
         spark = build_session(SparkConfig(master=f"local[{args.cores}]", shuffle_partitions=args.cores))
         # Steady state: JVM start-up, Python workers and model loading are paid once per cluster,
         # not per corpus, so one small untimed run comes first.
         job(spark, paths[0], str(workdir / "warm-up"), "trafilatura")
+        extractors = ["trafilatura"] + (["resiliparse"] if args.resiliparse else [])
         for extractor in extractors:
             prefix = "" if extractor == "trafilatura" else "resiliparse_"
             pages, seconds = bare_loop(paths, extractor)
             figures[f"{prefix}bare_pages"] = pages
             figures[f"{prefix}bare_docs_per_s"] = round(pages / seconds, 2)
             print(f"bare {extractor}: {pages} pages in {seconds:.1f}s", flush=True)
+            docs, seconds = in_process_run(corpus, extractor)
+            figures[f"{prefix}inprocess_docs_per_s"] = round(docs / seconds, 2)
+            print(f"in-process {extractor}: {docs} pages in {seconds:.1f}s on 1 core", flush=True)
             docs, seconds = job(spark, corpus, str(workdir / f"out-{extractor}"), extractor)
             figures[f"{prefix}job_docs"] = docs
             figures[f"{prefix}job_docs_per_s_per_core"] = round(docs / seconds / args.cores, 2)
