@@ -9,8 +9,10 @@ bare loop runs on one core. Last line: one JSON object; `job_ratio` (also `ratio
 job's pages/s per core / the bare loop's, `job_ratio_resiliparse` (also `resiliparse_ratio`) the same
 for resiliparse (with --resiliparse); `inprocess_ratio` (`inprocess_ratio_resiliparse`) the same for the
 job's executor code run in this process without Spark, which splits the job's cost into its own code
-and Spark's. The machine's other load weighs on the job's two cores and the
-bare loop's one alike only when it is steady: compare ratios from runs on a quiet machine.
+and Spark's. `job_cpu_ratio`, `inprocess_cpu_ratio` (and their `_resiliparse` twins): the same in pages
+per CPU second, the job's counted over every process it runs (driver, JVM, Python workers, sandbox
+children; Linux /proc). Wall-time ratios hold only on a quiet machine: on a busy one the job's
+processes do not get their cores, and its pages/s per core understate it; the CPU ratios do not.
 """
 from __future__ import annotations
 
@@ -48,6 +50,34 @@ def html_pages(path: str):
             return
 
 
+def tree_cpu_seconds(root: int | None = None) -> float:
+    """CPU seconds (user + system) of process `root` (this one) and all its descendants so far, read
+    from /proc: the driver, Spark's JVM, its Python daemon and workers, and their sandbox children
+    (those reaped count through their parent's cumulative times). Linux only; 0 elsewhere."""
+    if not os.path.isdir("/proc"):
+        return 0.0
+    root = root or os.getpid()
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                data = fh.read()
+        except OSError:
+            continue                      # exited meanwhile
+        fields = data[data.rindex(")") + 2:].split()   # after "pid (comm) "
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        ticks[int(entry)] = sum(int(value) for value in fields[11:15])   # utime stime cutime cstime
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += ticks.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def bare_loop(paths: list[str], extractor: str) -> tuple[int, float]:
     if extractor == "trafilatura":
         import trafilatura
@@ -62,13 +92,13 @@ def bare_loop(paths: list[str], extractor: str) -> tuple[int, float]:
         def extract(html: bytes):
             return extract_plain_text(HTMLTree.parse(bytes_to_str(html)), main_content=True)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pages = 0
     for path in paths:
         for html in html_pages(path):
             extract(html)
             pages += 1
-    return pages, time.perf_counter() - started
+    return pages, time.perf_counter() - started, time.process_time() - cpu
 
 
 def job(spark, corpus: str, output: str, extractor: str) -> tuple[int, float]:
@@ -76,9 +106,10 @@ def job(spark, corpus: str, output: str, extractor: str) -> tuple[int, float]:
     from pipeline.config import load_config
 
     config = load_config(None, [f"input=['{corpus}']", f"output={output}", f"extract.extractor={extractor}"])
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), tree_cpu_seconds()
     stats = execute(spark, config, "extract")
-    return stats["kept"] + stats["rejected_by_reason"].get("extract_empty", 0), time.perf_counter() - started
+    return (stats["kept"] + stats["rejected_by_reason"].get("extract_empty", 0), time.perf_counter() - started,
+            tree_cpu_seconds() - cpu)
 
 
 def in_process(paths: list[str], extractor: str) -> tuple[int, float]:
@@ -91,12 +122,12 @@ def in_process(paths: list[str], extractor: str) -> tuple[int, float]:
 
     config = load_config(None, ["input=['.']", "output=.", f"extract.extractor={extractor}"])
     list(extract_batches([pa.record_batch({"paths": [paths[:1]]})], config))   # models and sandbox child
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), tree_cpu_seconds()
     pages = 0
     for batch in extract_batches([pa.record_batch({"paths": [paths]})], config):
         reasons = batch.column("drop_reason").to_pylist()
         pages += sum(1 for reason in reasons if reason in (None, "extract_empty"))
-    return pages, time.perf_counter() - started
+    return pages, time.perf_counter() - started, tree_cpu_seconds() - cpu
 
 
 def in_process_run(corpus: str, extractor: str) -> tuple[int, float]:
@@ -104,7 +135,7 @@ def in_process_run(corpus: str, extractor: str) -> tuple[int, float]:
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--in-process", extractor, corpus],
                           capture_output=True, text=True, check=True)
     figures = json.loads(proc.stdout.splitlines()[-1])
-    return figures["pages"], figures["seconds"]
+    return figures["pages"], figures["seconds"], figures["cpu_seconds"]
 
 
 def tile(data_dir: Path, min_pages: int, workdir: Path) -> tuple[str, list[str]]:
@@ -136,8 +167,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.in_process:      # a child of in_process_run: DATA_DIR is the tiled corpus
         paths = sorted(str(p) for p in Path(args.data_dir).iterdir())
-        pages, seconds = in_process(paths, args.in_process)
-        print(json.dumps({"pages": pages, "seconds": seconds}))
+        pages, seconds, cpu = in_process(paths, args.in_process)
+        print(json.dumps({"pages": pages, "seconds": seconds, "cpu_seconds": cpu}))
         return
     if not Path(args.data_dir).is_dir():
         sys.exit(f"error: data directory not found: {args.data_dir} (pass one, e.g. ../shared/data/warc)")
@@ -156,30 +187,39 @@ def main() -> None:
         extractors = ["trafilatura"] + (["resiliparse"] if args.resiliparse else [])
         for extractor in extractors:
             prefix = "" if extractor == "trafilatura" else "resiliparse_"
-            pages, seconds = bare_loop(paths, extractor)
+            pages, seconds, cpu = bare_loop(paths, extractor)
             figures[f"{prefix}bare_pages"] = pages
             figures[f"{prefix}bare_docs_per_s"] = round(pages / seconds, 2)
-            print(f"bare {extractor}: {pages} pages in {seconds:.1f}s", flush=True)
-            docs, seconds = in_process_run(corpus, extractor)
+            figures[f"{prefix}bare_docs_per_cpu_s"] = round(pages / cpu, 2)
+            print(f"bare {extractor}: {pages} pages in {seconds:.1f}s ({cpu:.1f} CPU s)", flush=True)
+            docs, seconds, cpu = in_process_run(corpus, extractor)
             figures[f"{prefix}inprocess_docs_per_s"] = round(docs / seconds, 2)
-            print(f"in-process {extractor}: {docs} pages in {seconds:.1f}s on 1 core", flush=True)
-            docs, seconds = job(spark, corpus, str(workdir / f"out-{extractor}"), extractor)
+            figures[f"{prefix}inprocess_docs_per_cpu_s"] = round(docs / cpu, 2)
+            print(f"in-process {extractor}: {docs} pages in {seconds:.1f}s on 1 core ({cpu:.1f} CPU s)", flush=True)
+            docs, seconds, cpu = job(spark, corpus, str(workdir / f"out-{extractor}"), extractor)
             figures[f"{prefix}job_docs"] = docs
             figures[f"{prefix}job_docs_per_s_per_core"] = round(docs / seconds / args.cores, 2)
+            figures[f"{prefix}job_docs_per_cpu_s"] = round(docs / cpu, 2)
             figures[f"{prefix}ratio"] = round(figures[f"{prefix}job_docs_per_s_per_core"]
                                               / figures[f"{prefix}bare_docs_per_s"], 3)
-            print(f"job {extractor}: {docs} pages in {seconds:.1f}s on {args.cores} cores", flush=True)
+            print(f"job {extractor}: {docs} pages in {seconds:.1f}s on {args.cores} cores ({cpu:.1f} CPU s)",
+                  flush=True)
         # The job's pages/s per core over the bare loop's pages/s, per extractor (issue #22's targets:
         # >= 0.9 for trafilatura, >= 0.6 for resiliparse, whose pages cost so little that the job's own
         # work per page shows).
         # `inprocess_ratio`: the executor code alone over the bare loop; job_ratio / inprocess_ratio is
         # then what Spark itself costs (JVM, Arrow, Parquet, persist, commit, counts).
-        figures["job_ratio"] = figures["ratio"]
-        figures["inprocess_ratio"] = round(figures["inprocess_docs_per_s"] / figures["bare_docs_per_s"], 3)
+        # `*_cpu_ratio`: the same in pages per CPU second (every process of the job counted), which a
+        # busy machine distorts far less than wall time: there the job's processes do not get their cores.
+        for prefix, suffix in [("", "")] + ([("resiliparse_", "_resiliparse")] if args.resiliparse else []):
+            figures[f"job_ratio{suffix}"] = figures[f"{prefix}ratio"]
+            figures[f"inprocess_ratio{suffix}"] = round(
+                figures[f"{prefix}inprocess_docs_per_s"] / figures[f"{prefix}bare_docs_per_s"], 3)
+            figures[f"job_cpu_ratio{suffix}"] = round(
+                figures[f"{prefix}job_docs_per_cpu_s"] / figures[f"{prefix}bare_docs_per_cpu_s"], 3)
+            figures[f"inprocess_cpu_ratio{suffix}"] = round(
+                figures[f"{prefix}inprocess_docs_per_cpu_s"] / figures[f"{prefix}bare_docs_per_cpu_s"], 3)
         if args.resiliparse:
-            figures["job_ratio_resiliparse"] = figures["resiliparse_ratio"]
-            figures["inprocess_ratio_resiliparse"] = round(
-                figures["resiliparse_inprocess_docs_per_s"] / figures["resiliparse_bare_docs_per_s"], 3)
             figures["resiliparse_speedup_per_core"] = round(
                 figures["resiliparse_job_docs_per_s_per_core"] / figures["job_docs_per_s_per_core"], 2)
         spark.stop()
