@@ -8,6 +8,8 @@ from resiliparse.parse.encoding import detect_encoding
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _SNIFF_BYTES = 4096
+# Control bytes that do not occur in text: below TAB, and between CR and space (ESC included).
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
 
 
 def decode_html(payload: bytes, header_charset: str | None = None) -> tuple[str, str]:
@@ -51,7 +53,7 @@ def looks_binary(payload: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))   # in C: a per-byte loop cost ~0.5 ms a page
     return controls > len(head) * 0.05
 
 

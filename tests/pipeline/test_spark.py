@@ -91,3 +91,40 @@ def test_a_local_session_listens_on_loopback_only(spark):
     for port in (ui_port, driver_port):
         addresses = _listening_addresses(port)
         assert addresses and addresses <= loopback, (port, addresses)
+
+
+@pytest.mark.spark
+def test_the_paths_frame_holds_one_group_per_task_without_python_tasks(spark):
+    from pipeline.spark import paths_frame
+
+    paths = [f"/data/f{i:03d}.warc.gz" for i in range(60)]
+    frame = paths_frame(spark, paths, [100 + i for i in range(60)])
+    groups = plan_file_groups(paths, [100 + i for i in range(60)], spark.sparkContext.defaultParallelism)
+    per_partition = frame.rdd.glom().map(lambda rows: [row["paths"] for row in rows]).collect()
+    assert per_partition == [[group] for group in groups]   # one task per group, in plan order
+    # Built in the JVM: a frame made from a Python RDD runs a Python task per partition to unpickle
+    # its rows before the extract task starts (seconds on a small run).
+    lineage = frame._jdf.queryExecution().toRdd().toDebugString()
+    assert "PythonRDD" not in lineage, lineage
+
+
+@pytest.mark.spark
+def test_outcome_stats_counts_both_outputs_in_one_job(spark, tmp_path):
+    from pipeline.stage_spark import outcome_stats
+
+    kept, rejected = str(tmp_path / "kept"), str(tmp_path / "rejected")
+    spark.createDataFrame([("en", "abc"), ("en", "de"), (None, "xyz1"), ("fr", None)],
+                          "lang string, text string").repartition(3).write.parquet(kept)
+    spark.createDataFrame([("a", "x"), ("b", "y"), ("a", "z")],
+                          "drop_reason string, text string").write.parquet(rejected)
+    tracker = spark.sparkContext.statusTracker()
+    spark.sparkContext.setJobGroup("outcome-stats-test", "outcome_stats")
+    try:
+        stats = outcome_stats(spark, kept, rejected)
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    assert stats == {"records_in": 7, "kept": 4, "rejected": 3, "rejected_by_reason": {"a": 2, "b": 1},
+                     "kept_chars": 9, "kept_by_lang": {"en": 2, "fr": 1, "null": 1}}
+    jobs = tracker.getJobIdsForGroup("outcome-stats-test")
+    # One collect (AQE may submit its shuffle map stages as jobs of their own: at most one per side).
+    assert len(jobs) <= 3, jobs
