@@ -151,7 +151,7 @@ def paths_frame(spark: SparkSession, paths: list[str], sizes: list[int] | None =
 
 
 def plan_file_groups(paths: list[str], sizes: list[int], parallelism: int,
-                     target_bytes: int = 256 << 20) -> list[list[str]]:
+                     target_bytes: int = 256 << 20, min_task_bytes: int = 64 << 20) -> list[list[str]]:
     """Greedy largest-first packing of files into groups (tasks) of similar total size.
 
     The rule: files go largest first, each to the group with the smallest load so far (ties: fewer
@@ -164,9 +164,12 @@ def plan_file_groups(paths: list[str], sizes: list[int], parallelism: int,
     one task's work, and a run of few files has at most one task per file.
     """
     total = sum(sizes)
-    # About a dozen tasks per core: a task costs ~0.3 s, and small tasks let a free core take
-    # over when a file holds more HTML than its size suggests (sizes are only a proxy).
-    count = max(parallelism * 12, -(-total // target_bytes))
+    # Up to a dozen tasks per core: small tasks let a free core take over when a file holds more
+    # HTML than its size suggests (sizes are only a proxy). But a Python task costs ~0.25 CPU s
+    # whatever it holds, so none gets less than min_task_bytes (~2,500 pages, 10 s of extraction)
+    # while every core still gets two; and none more than target_bytes.
+    balanced = min(parallelism * 12, -(-total // min_task_bytes))
+    count = max(parallelism * 2, balanced, -(-total // target_bytes))
     count = max(1, min(len(paths), count))
     groups: list[list[str]] = [[] for _ in range(count)]
     lightest = [(0, 0, index) for index in range(count)]       # (load, files, index): already a heap

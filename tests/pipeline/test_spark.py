@@ -8,7 +8,7 @@ from pipeline.spark import expand_inputs, plan_file_groups
 
 def test_file_groups_balance_sizes_and_keep_every_file():
     paths = [f"f{i:02d}" for i in range(40)]
-    sizes = [1000, 900] + [10] * 38
+    sizes = [1000 << 20, 900 << 20] + [10 << 20] * 38
     groups = plan_file_groups(paths, sizes, parallelism=1)
     assert sorted(p for g in groups for p in g) == sorted(paths)
     assert len(groups) == 12                              # enough tasks for dynamic balancing
@@ -21,10 +21,19 @@ def test_few_files_get_one_task_each():
     assert plan_file_groups(["a", "b"], [5, 5], parallelism=8) == [["a"], ["b"]]
 
 
-def _quadratic_plan(paths, sizes, parallelism, target_bytes=256 << 20):
+def test_a_small_corpus_gets_two_tasks_per_core_not_a_dozen():
+    """Each Python task costs a fixed ~0.25 CPU s: 100 files of 100 KB fill 4 tasks on 2 cores, and
+    the 12-a-core split starts only where each task still gets min_task_bytes."""
+    assert len(plan_file_groups([f"f{i}" for i in range(100)], [100 << 10] * 100, parallelism=2)) == 4
+    assert len(plan_file_groups([f"f{i}" for i in range(100)], [10 << 20] * 100, parallelism=2)) == 16
+    assert len(plan_file_groups([f"f{i}" for i in range(400)], [10 << 20] * 400, parallelism=2)) == 24
+
+
+def _quadratic_plan(paths, sizes, parallelism, target_bytes=256 << 20, min_task_bytes=64 << 20):
     """The planner as it was (a scan of every group per file): the heap must give the same groups."""
     total = sum(sizes)
-    count = max(1, min(len(paths), max(parallelism * 12, -(-total // target_bytes))))
+    count = max(parallelism * 2, min(parallelism * 12, -(-total // min_task_bytes)), -(-total // target_bytes))
+    count = max(1, min(len(paths), count))
     groups, loads = [[] for _ in range(count)], [0] * count
     for size, path in sorted(zip(sizes, paths), key=lambda pair: (-pair[0], pair[1])):
         lightest = min(range(count), key=lambda i: (loads[i], len(groups[i])))
