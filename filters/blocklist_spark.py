@@ -8,13 +8,16 @@ every document scores 0, nothing is read), and `blocklist_scores` then writes it
 columns from DataFrames:
 
   lists      every list file read by Spark (spark.read.text), each line -> `list_host` (the
-             dict's own rule; a line that already is a clean host is kept in the JVM, the rest go
-             through the Python function), tagged with its file's category code; repeats kept
-  hosts      the distinct document hosts (`document_host` of url, domain), each exploded into
-             itself and its parent domains (`host_suffixes`) with its depth (0 = the host)
-  matches    hosts ⋈ lists on the suffix; per host the most specific listed suffix and its lowest
-             code (what blocked_category returns); the lists are broadcast when they have at most
-             filter.blocklist_broadcast_rows lines, else both sides are shuffled (sort-merge join)
+             dict's own rule; lines that already are clean hosts, nearly all of a big list, are
+             found by one vectorised match of list_host's own pattern), tagged with its file's
+             category code; repeats kept
+  suffixes   the distinct document hosts (`document_host` of url, domain), each with itself and
+             its parent domains (`host_suffixes`) and their depth (0 = the host)
+  matches    suffixes ⋈ lists; per host the most specific listed suffix and its lowest code (what
+             blocked_category returns). The smaller side is broadcast when it has at most
+             filter.blocklist_broadcast_rows rows (a small list; or a big list against few
+             document hosts: then the list is only read, never shuffled), else both sides are
+             shuffled (sort-merge join)
   documents  ⋈ matches on the host (left; broadcast under the same row limit): category = the
              code or 0, blocked = category != 0, NaN for a document past filter.timeout_s (as its
              other scores)
@@ -28,26 +31,30 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, StringType
+from pyspark.sql.types import StringType
 
 from filters.blocklists import PLAIN_HOST, category_code, document_host, host_suffixes, list_files, list_host
 from filters.nsfw import NsfwDomainsFilter
 from filters.stage import TIMEOUT_COLUMN
 from pipeline.config import RunConfig
 from pipeline.io import is_remote
-from pipeline.spark import persist_on_disk
+from pipeline.spark import map_batches, persist_on_disk
 
 NAME = NsfwDomainsFilter.name
 BLOCKED = f"{NsfwDomainsFilter.prefix}__blocked"
 CATEGORY = f"{NsfwDomainsFilter.prefix}__category"
 _HOST, _CODE = "_blocklist_host", "_blocklist_code"
-# A line the JVM keeps as it is: list_host's fast path (Java regex; \z: no final line terminator).
-_PLAIN_LINE = rf"^(?:{PLAIN_HOST.pattern})\z"
-
+_ENTRIES = pa.schema([pa.field("entry", pa.string())])
+_SUFFIXES = pa.schema([pa.field("host", pa.string()), pa.field("depth", pa.int32()), pa.field("suffix", pa.string())])
+# list_host's fast path, vectorised (RE2: `$` is the end of the line): a line it matches is the host as it is
+_PLAIN_LINE = rf"^(?:{PLAIN_HOST.pattern})$"
 
 
 def _str(value) -> str | None:
@@ -55,8 +62,35 @@ def _str(value) -> str | None:
 
 
 _document_host = F.udf(lambda url, domain: document_host(_str(url), _str(domain)), StringType(), useArrow=True)
-_list_host = F.udf(lambda line: list_host(_str(line)), StringType(), useArrow=True)
-_suffixes = F.udf(host_suffixes, ArrayType(StringType()), useArrow=True)
+
+
+def list_entries(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body: lines of a list file (`value`) -> their hosts (`entry`), as list_host reads
+    them; lines it skips leave no row. Clean hosts (nearly every line of a big list) are found by
+    one vectorised match and kept as they are; list_host itself runs on the others."""
+    for batch in batches:
+        lines = batch.column("value")
+        plain = pc.fill_null(pc.and_(pc.match_substring_regex(lines, _PLAIN_LINE),
+                                     pc.invert(pc.starts_with(lines, "www."))), False)
+        entries = pc.if_else(plain, lines, None)
+        others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+        if len(others):
+            hosts = entries.to_pylist()
+            for i in others.tolist():
+                hosts[i] = list_host(lines[i].as_py())
+            entries = pa.array(hosts, pa.string())
+        yield pa.record_batch([entries], schema=_ENTRIES).filter(pc.is_valid(entries))
+
+
+def host_suffix_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body: documents (`url`, `domain`) -> (host, depth, suffix) for each distinct host
+    of the batch: document_host, then host_suffixes (depth 0 = the host itself)."""
+    for batch in batches:
+        hosts = {document_host(url, domain) for url, domain in
+                 zip(batch.column("url").to_pylist(), batch.column("domain").to_pylist())}
+        rows = [(host, depth, suffix) for host in hosts if host for depth, suffix in enumerate(host_suffixes(host))]
+        yield pa.record_batch([pa.array([r[i] for r in rows], f.type) for i, f in enumerate(_SUFFIXES)],
+                              schema=_SUFFIXES)
 
 
 def joins_blocklists(config: RunConfig) -> bool:
@@ -87,26 +121,29 @@ def list_sources(config: RunConfig) -> list[tuple[str, int]]:
 
 def list_hosts(spark: SparkSession, sources: list[tuple[str, int]]) -> DataFrame:
     """(entry, code): one row per usable line of every list, as list_host reads it; repeats kept."""
-    frames = []
-    for uri, code in sources:
-        lines = spark.read.text(uri)
-        plain = F.col("value").rlike(_PLAIN_LINE) & ~F.col("value").startswith("www.")
-        kept = lines.where(plain).select(F.col("value").alias("entry"))
-        other = lines.where(~plain).select(_list_host("value").alias("entry")).where(F.col("entry").isNotNull())
-        frames.append(kept.unionAll(other).withColumn("code", F.lit(code)))
+    frames = [map_batches(spark.read.text(uri), list_entries, _ENTRIES).withColumn("code", F.lit(code))
+              for uri, code in sources]
     union = frames[0]
     for frame in frames[1:]:
         union = union.unionAll(frame)
     return union
 
 
-def host_matches(documents: DataFrame, lists: DataFrame, broadcast: bool) -> DataFrame:
-    """(host, code) for every distinct document host that a list blocks (code > 0)."""
-    hosts = (documents.select(_document_host("url", "domain").alias("host"))
-             .where(F.col("host").isNotNull()).distinct())
-    suffixes = hosts.select("host", F.posexplode(_suffixes("host")).alias("depth", "suffix"))
-    side = F.broadcast(lists) if broadcast else lists.hint("merge")
-    matched = suffixes.join(side, suffixes["suffix"] == side["entry"])
+def host_suffixes_frame(documents: DataFrame) -> DataFrame:
+    """(host, depth, suffix) for every distinct document host and each of its suffixes."""
+    return map_batches(documents.select("url", "domain"), host_suffix_rows, _SUFFIXES).distinct()
+
+
+def host_matches(suffixes: DataFrame, lists: DataFrame, broadcast: str | None) -> DataFrame:
+    """(host, code) for every document host that a list blocks: its most specific listed suffix,
+    that suffix's lowest code. `broadcast`: "lists", "suffixes" or None (a sort-merge join)."""
+    if broadcast == "lists":
+        lists = F.broadcast(lists)
+    elif broadcast == "suffixes":
+        suffixes = F.broadcast(suffixes)
+    else:
+        lists = lists.hint("merge")
+    matched = suffixes.join(lists, suffixes["suffix"] == lists["entry"])
     best = F.min(F.struct("depth", "code")).alias("best")   # most specific suffix, then lowest code
     return matched.groupBy("host").agg(best).select(F.col("host").alias(_HOST), F.col("best.code").alias(_CODE))
 
@@ -131,16 +168,26 @@ def blocklist_scores(spark: SparkSession, config: RunConfig, documents: DataFram
         return
     sources = list_sources(config)
     limit = config.filter.blocklist_broadcast_rows
-    lines = spark.read.text([uri for uri, _ in sources]).count() if sources else 0
-    lists = list_hosts(spark, sources) if sources else spark.createDataFrame([], "entry string, code int")
-    matches = persist_on_disk(host_matches(documents, lists, broadcast=lines <= limit))
+    lines = spark.read.text([uri for uri, _ in sources]).count()
+    suffixes = persist_on_disk(host_suffixes_frame(documents))
+    matches = None
     try:
+        suffix_rows = suffixes.count()
+        # The smaller side is broadcast if it has at most `limit` rows (a long list meets a small
+        # corpus's hosts as a broadcast of those: the list is read once, never shuffled); else
+        # both sides are shuffled.
+        side, rows = min(("lists", lines), ("suffixes", suffix_rows), key=lambda pair: pair[1])
+        side = side if rows <= limit else None
+        matches = persist_on_disk(host_matches(suffixes, list_hosts(spark, sources), side))
         blocked_hosts = matches.count()
-        print(f"[filter] blocklists: {lines} lines ({_join(lines, limit)} join), {blocked_hosts} blocked "
-              f"document hosts ({_join(blocked_hosts, limit)} join)", flush=True)
+        print(f"[filter] blocklists: {lines} lines, {suffix_rows} document host suffixes "
+              f"({f'{side} broadcast' if side else 'shuffle'} join); {blocked_hosts} blocked document hosts "
+              f"({_join(blocked_hosts, limit)} join)", flush=True)
         yield with_matches(scored, matches, broadcast=blocked_hosts <= limit)
     finally:
-        matches.unpersist()
+        suffixes.unpersist()
+        if matches is not None:
+            matches.unpersist()
 
 
 def _join(rows: int, limit: int) -> str:

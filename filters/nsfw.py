@@ -32,6 +32,8 @@ class NsfwDomainsFilter(DocumentFilter):
     `categories` (UT1 categories to read, default ["adult"]), `list_category` (the category
     plain files count as, default "adult"). Scores: `blocked` 0/1 and `category` (code from
     filters.blocklists.CATEGORY_CODES, 0 when not blocked). Without blocklists nothing is blocked.
+    This class matches with a dict of the lists (outside Spark); the filter stage gives its workers
+    no lists and writes these two columns with a Spark join (filters/blocklist_spark.py).
     """
     name = "nsfw_domains_v1"
     prefix = "nsfw_domains"
