@@ -75,10 +75,8 @@ def list_entries(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         entries = pc.if_else(plain, lines, None)
         others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
         if len(others):
-            hosts = entries.to_pylist()
-            for i in others.tolist():
-                hosts[i] = list_host(lines[i].as_py())
-            entries = pa.array(hosts, pa.string())
+            hosts = pa.array([list_host(lines[i].as_py()) for i in others.tolist()], pa.string())
+            entries = pc.replace_with_mask(entries, pc.invert(plain), hosts)
         yield pa.record_batch([entries], schema=_ENTRIES).filter(pc.is_valid(entries))
 
 

@@ -98,6 +98,16 @@ def test_join_scores_equal_the_in_worker_dict(spark, lists, tmp_path, capsys, op
     assert not mismatches
 
 
+def test_list_lines_read_as_list_host_reads_them():
+    from filters.blocklist_spark import list_entries
+    from filters.blocklists import list_host
+
+    lines = LIST.replace("\r\n", "\n").split("\n") + [None, "www.", "a", "-a.com", "a_b.com", "é.fr", "a..b", " x.org"]
+    got = [b.column("entry").to_pylist() for b in list_entries([pa.record_batch([pa.array(lines, pa.string())],
+                                                                                names=["value"])])]
+    assert got == [[host for host in map(list_host, lines) if host]]
+
+
 def test_a_timed_out_document_keeps_nan_scores(spark, lists, tmp_path):
     from filters.blocklist_spark import BLOCKED, CATEGORY, blocklist_scores
 
