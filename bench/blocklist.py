@@ -18,6 +18,8 @@ workers new, so neither inherits the other's loaded list):
              fewer than the list's lines, are broadcast and the list is read once)
   shuffle    the join with filter.blocklist_broadcast_rows=0: list and suffixes both shuffled
              (sort-merge), as for a corpus with more host suffixes than the limit
+  nolist     the stage with no list at all (nothing loaded, nothing joined, nothing dropped): what
+             the stage costs without the list, the floor under the others
 Stage time: seconds of execute() (session start excluded). Worker memory: every Python process
 under the child (pyspark.daemon, its workers, the filter's sandbox children) sampled every
 0.2 s: `*_rss_mb` the highest peak RSS (VmHWM) of one of them, `*_pss_mb` the highest sum of
@@ -223,7 +225,7 @@ def run_variant(variant: str, list_path: Path, docs: Path, out: Path, broadcast_
     if broadcast_rows is not None:
         overrides.append(f"filter.blocklist_broadcast_rows={broadcast_rows}")
     config = load_config(None, overrides)
-    config.filter.options = {"nsfw_domains_v1": {"blocklists": [str(list_path)]}}
+    config.filter.options = {"nsfw_domains_v1": {"blocklists": [] if variant == "nolist" else [str(list_path)]}}
     spark = build_session(SparkConfig(master=f"local[{CORES}]", shuffle_partitions=CORES * 4,
                                       app_name=f"bench-blocklist-{variant}",
                                       conf={"spark.ui.enabled": "false"}), verbose=False)
@@ -276,7 +278,7 @@ def main(argv=None) -> int:
             f"{args.blocked_share:.0%} on listed hosts; local[{CORES}]")
         docs = work / "docs"
         write_documents(docs, args.docs, sample_hosts(list_path, 50_000, args.seed), args.blocked_share, args.seed)
-        variants = [("inworker", None), ("join", None), ("shuffle", 0)]
+        variants = [("inworker", None), ("join", None), ("shuffle", 0), ("nolist", None)]
         results: dict[str, list[dict]] = {}
         for round_ in range(args.repeat):
             for variant, rows in variants:
@@ -297,7 +299,7 @@ def main(argv=None) -> int:
                 log(f"[bench]   {variant}: {({k: v for k, v in result.items() if k != 'rejected_ids'})}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    same = len({json.dumps(r["rejected_ids"]) for runs in results.values() for r in runs}) == 1
+    same = len({json.dumps(r["rejected_ids"]) for v, runs in results.items() if v != "nolist" for r in runs}) == 1
     summary = {"list": source, "list_lines": lines, "docs": args.docs, "rejected": results["join"][0]["rejected"],
                "same_decisions": same, "cores": CORES, "rounds": args.repeat}
     for variant, runs in results.items():
