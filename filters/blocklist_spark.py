@@ -65,19 +65,24 @@ _document_host = F.udf(lambda url, domain: document_host(_str(url), _str(domain)
 
 
 def list_entries(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body: lines of a list file (`value`) -> their hosts (`entry`), as list_host reads
-    them; lines it skips leave no row. Clean hosts (nearly every line of a big list) are found by
-    one vectorised match and kept as they are; list_host itself runs on the others."""
+    """mapInArrow body: lines of a list file (`value`, bytes) -> their hosts (`entry`), as the dict
+    reads them (UTF-8, a bad byte replaced, then list_host); lines it skips leave no row. Clean
+    hosts (nearly every line of a big list) are found by one vectorised match and kept as they
+    are; list_host itself runs on the others."""
     for batch in batches:
         lines = batch.column("value")
         plain = pc.fill_null(pc.and_(pc.match_substring_regex(lines, _PLAIN_LINE),
-                                     pc.invert(pc.starts_with(lines, "www."))), False)
-        entries = pc.if_else(plain, lines, None)
+                                     pc.invert(pc.starts_with(lines, b"www."))), False)
+        entries = pc.cast(pc.if_else(plain, lines, None), pa.string())   # ASCII where kept
         others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
         if len(others):
-            hosts = pa.array([list_host(lines[i].as_py()) for i in others.tolist()], pa.string())
+            hosts = pa.array([list_host(_decoded(lines[i].as_py())) for i in others.tolist()], pa.string())
             entries = pc.replace_with_mask(entries, pc.invert(plain), hosts)
         yield pa.record_batch([entries], schema=_ENTRIES).filter(pc.is_valid(entries))
+
+
+def _decoded(line: bytes | None) -> str | None:
+    return None if line is None else line.decode("utf-8", errors="replace")
 
 
 def host_suffix_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -119,8 +124,9 @@ def list_sources(config: RunConfig) -> list[tuple[str, int]]:
 
 def list_hosts(spark: SparkSession, sources: list[tuple[str, int]]) -> DataFrame:
     """(entry, code): one row per usable line of every list, as list_host reads it; repeats kept."""
-    frames = [map_batches(spark.read.text(uri), list_entries, _ENTRIES).withColumn("code", F.lit(code))
-              for uri, code in sources]
+    # as bytes: a list with a byte that is not UTF-8 (older UT1 files) reads as the dict reads it
+    frames = [map_batches(spark.read.text(uri).select(F.col("value").cast("binary")), list_entries, _ENTRIES)
+              .withColumn("code", F.lit(code)) for uri, code in sources]
     union = frames[0]
     for frame in frames[1:]:
         union = union.unionAll(frame)

@@ -102,10 +102,22 @@ def test_list_lines_read_as_list_host_reads_them():
     from filters.blocklist_spark import list_entries
     from filters.blocklists import list_host
 
-    lines = LIST.replace("\r\n", "\n").split("\n") + [None, "www.", "a", "-a.com", "a_b.com", "é.fr", "a..b", " x.org"]
-    got = [b.column("entry").to_pylist() for b in list_entries([pa.record_batch([pa.array(lines, pa.string())],
+    lines = [line.encode() for line in LIST.replace("\r\n", "\n").split("\n")]
+    lines += [None, b"www.", b"a", b"-a.com", b"a_b.com", "é.fr".encode(), b"a..b", b" x.org", b"caf\xe9.com", b"\xff"]
+    got = [b.column("entry").to_pylist() for b in list_entries([pa.record_batch([pa.array(lines, pa.binary())],
                                                                                 names=["value"])])]
-    assert got == [[host for host in map(list_host, lines) if host]]
+    want = [list_host(None if line is None else line.decode("utf-8", errors="replace")) for line in lines]
+    assert got == [[host for host in want if host]]
+
+
+def test_a_list_with_bytes_that_are_not_utf8(spark, tmp_path):
+    from filters.blocklist_spark import list_hosts
+    from filters.blocklists import load_blocklist_codes
+
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b"caf\xe9.com\nok.com\nWWW.Caf\xe9-x.org\n\xff\xfe\nxn--caf-dma.com\n")
+    rows = list_hosts(spark, [(path.as_uri(), 1)]).collect()
+    assert sorted(r["entry"] for r in rows) == sorted(load_blocklist_codes((str(path),)))
 
 
 def test_a_timed_out_document_keeps_nan_scores(spark, lists, tmp_path):
