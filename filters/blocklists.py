@@ -15,7 +15,7 @@ A host is blocked when it or any parent domain is listed (`a.b.example.com` by `
 A domain listed under several categories keeps the lowest category code.
 
 Two matchers apply these rules: `load_blocklist_codes` + `blocked_category` (a dict in this
-process: the filter outside Spark, and small lists) and the filter stage's Spark join
+process: the filter outside Spark, e.g. curate score-file) and the filter stage's Spark join
 (filters/blocklist_spark.py: the lists never enter a Python worker). Both read lines with
 `list_host`, find a document's host with `document_host` and its parents with `host_suffixes`.
 """

@@ -97,9 +97,9 @@ class FilterConfig:
     # Per-document limit on the whole filter chain, hard (the chain runs in a child process that is
     # killed, even inside C code): a slower document is dropped as filter_timeout.
     timeout_s: float = 10.0
-    # The filter stage matches nsfw_domains_v1's blocklists with a Spark join (filters/blocklist_spark.py);
-    # lists of at most this many lines are broadcast, longer ones shuffled (sort-merge join). Not a score
-    # setting: changing it never recomputes scores.
+    # The filter stage matches nsfw_domains_v1's blocklists with a Spark join (filters/blocklist_spark.py):
+    # the smaller side (list lines, or the documents' host suffixes) is broadcast when it has at most this
+    # many rows, else both are shuffled (sort-merge join). Changes no score.
     blocklist_broadcast_rows: int = 500_000
 
 
