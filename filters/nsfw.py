@@ -15,8 +15,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from filters.base import Batch, DocumentFilter, FilterConfigError, Scores
-from filters.blocklists import (NOT_BLOCKED, blocked_category, host_of_url, iter_blocklist_domains,
-                                load_blocklist, load_blocklist_codes, normalize_host)
+from filters.blocklists import (NOT_BLOCKED, blocked_category, document_host, iter_blocklist_domains,
+                                load_blocklist, load_blocklist_codes)
 from filters.registry import register
 from filters.wordlists import compiled_matcher, count_matches
 from pipeline.text import segmentation_for, words
@@ -32,6 +32,8 @@ class NsfwDomainsFilter(DocumentFilter):
     `categories` (UT1 categories to read, default ["adult"]), `list_category` (the category
     plain files count as, default "adult"). Scores: `blocked` 0/1 and `category` (code from
     filters.blocklists.CATEGORY_CODES, 0 when not blocked). Without blocklists nothing is blocked.
+    This class matches with a dict of the lists (outside Spark); the filter stage gives its workers
+    no lists and writes these two columns with a Spark join (filters/blocklist_spark.py).
     """
     name = "nsfw_domains_v1"
     prefix = "nsfw_domains"
@@ -65,10 +67,7 @@ class NsfwDomainsFilter(DocumentFilter):
     def document_host(batch: Batch, i: int) -> str | None:
         """The URL's full host (subdomain entries need it), else the domain column."""
         url = batch.urls[i] if i < len(batch.urls) else None
-        host = host_of_url(url)
-        if host is None and i < len(batch.domains):
-            host = normalize_host(batch.domains[i])
-        return host
+        return document_host(url, batch.domains[i] if i < len(batch.domains) else None)
 
 
 @register

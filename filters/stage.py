@@ -139,6 +139,20 @@ def validate_filters(config: RunConfig) -> None:
 
     stand_in = {TokenOutlierFilter.name: {"distribution": np.ones(2)}}  # the real one needs the corpus
     build_chain(config.filter, stand_in)
+    _check_blocklists(config.filter)
+
+
+def _check_blocklists(config: FilterConfig) -> None:
+    """nsfw_domains_v1's list files exist (local ones; the stage reads them in a Spark join, where
+    a missing one would surface only after the JVM starts)."""
+    from filters.blocklists import list_files
+    from filters.nsfw import NsfwDomainsFilter
+    from pipeline.io import is_remote
+
+    options = config.options.get(NsfwDomainsFilter.name) or {}
+    if NsfwDomainsFilter.name in config.filters:
+        local = [entry for entry in options.get("blocklists") or () if not is_remote(str(entry))]
+        list_files(local, options.get("categories") or ("adult",), options.get("list_category") or "adult")
 
 
 def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,

@@ -4,7 +4,8 @@ Reads the previous stage's documents. Writes <output>/filter_scores/ (every docu
 score columns, persisted before any decision), <output>/filter/ (kept) and <output>/rejected/filter/
 (drop_reason = <filter>_<rule>, or filter_timeout for a document past filter.timeout_s). With
 filter.select_only=true it reuses filter_scores and applies the current thresholds only. The
-per-batch work is filters/stage.py; the command is jobs/filter.py.
+per-batch work is filters/stage.py; nsfw_domains_v1's blocklists are a join
+(filters/blocklist_spark.py), never loaded in a worker; the command is jobs/filter.py.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from filters.blocklist_spark import blocklist_scores, worker_options
 from filters.stage import TIMEOUT_COLUMN, build_chain, score_batches, select_batches
 from filters.token_outlier import DEFAULT_BUCKETS, TokenOutlierFilter, load_reference, token_histogram
 from pipeline import outputs
@@ -49,15 +51,18 @@ def run_filter(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dic
 
 
 def _score(spark: SparkSession, config: RunConfig, documents: DataFrame, scores_path: str) -> None:
-    extra = {}
+    # nsfw_domains_v1's lists never reach a Python worker: the workers score it without them and
+    # the join of filters/blocklist_spark.py writes its columns.
+    extra = worker_options(config)
     if TokenOutlierFilter.name in config.filter.filters:
         extra[TokenOutlierFilter.name] = {"distribution": _corpus_distribution(spark, config, documents)}
     chain = build_chain(config.filter, extra)
     present = set(documents.columns)
     schema = arrow_schema(documents, *[f for f in chain.score_fields() if f.name not in present])
     print(f"[filter] scoring with {', '.join(config.filter.filters)}", flush=True)
-    write_parquet(map_batches(documents, score_batches, schema, config=config, extra_options=extra,
-                              output_schema=schema), scores_path)
+    scored = map_batches(documents, score_batches, schema, config=config, extra_options=extra, output_schema=schema)
+    with blocklist_scores(spark, config, documents, scored) as scored:
+        write_parquet(scored, scores_path)
 
 
 def _corpus_distribution(spark: SparkSession, config: RunConfig, documents: DataFrame) -> np.ndarray:

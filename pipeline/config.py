@@ -100,6 +100,10 @@ class FilterConfig:
     # Per-document limit on the whole filter chain, hard (the chain runs in a child process that is
     # killed, even inside C code): a slower document is dropped as filter_timeout.
     timeout_s: float = 10.0
+    # The filter stage matches nsfw_domains_v1's blocklists with a Spark join (filters/blocklist_spark.py):
+    # the smaller side (list lines, or the documents' host suffixes) is broadcast when it has at most this
+    # many rows, else both are shuffled (sort-merge join). Changes no score.
+    blocklist_broadcast_rows: int = 500_000
 
 
 @dataclass
@@ -526,6 +530,9 @@ def _check_semantics(config: RunConfig, where: str, stage_files: bool = True) ->
             raise ConfigError(f"{where}: key '{key}' must be > 0, got {value}")
     if config.langid.min_chars < 0:
         raise ConfigError(f"{where}: key 'langid.min_chars' must be >= 0, got {config.langid.min_chars}")
+    if config.filter.blocklist_broadcast_rows < 0:
+        raise ConfigError(f"{where}: key 'filter.blocklist_broadcast_rows' must be >= 0, "
+                          f"got {config.filter.blocklist_broadcast_rows}")
     if not 0.0 <= config.langid.short_min_score <= 1.0:
         raise ConfigError(f"{where}: key 'langid.short_min_score' must be in [0, 1], "
                           f"got {config.langid.short_min_score}")

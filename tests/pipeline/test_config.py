@@ -98,6 +98,7 @@ def test_unknown_input_format_exits_2(tmp_path, capsys):
      "unknown key 'filter.thresholds.gopher_quality_v2.default.min_wrds'"),
     ("filter.options={gopher_qualty_v1: {}}", "key 'filter.options.gopher_qualty_v1': unknown filter"),
     ("filter.segmentation={zh: jieba}", "unknown segmentation 'jieba'"),
+    ("filter.options={nsfw_domains_v1: {blocklists: [/nonexistent/list.txt]}}", "blocklist not found"),
 ])
 def test_filter_job_exits_2_on_bad_filter_config(tmp_path, capsys, override, message):
     from jobs import filter as filter_job
