@@ -132,6 +132,14 @@ def build_chain(config: FilterConfig, extra_options: Mapping[str, Mapping[str, A
     return FilterChain(instances, tables)
 
 
+def effective_thresholds(config: FilterConfig) -> dict[str, dict[str, dict[str, Any]]]:
+    """{filter: {'default' or lang: {threshold: value}}}: the defaults with the config's overrides,
+    as the stage applied them (its stats record them, so a report reader sees what decided)."""
+    return {name: {lang: dataclasses.asdict(values) for lang, values in
+                   ThresholdTable(get_filter(name).Thresholds, config.thresholds.get(name) or {}).by_lang.items()}
+            for name in config.filters}
+
+
 def validate_filters(config: RunConfig) -> None:
     """Names, options and thresholds of every configured filter, checked before any Spark work;
     raises a ConfigError (exit 2)."""

@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from filters.blocklist_spark import blocklist_scores, worker_options
-from filters.stage import TIMEOUT_COLUMN, build_chain, score_batches, select_batches
+from filters.stage import TIMEOUT_COLUMN, build_chain, effective_thresholds, score_batches, select_batches
 from filters.token_outlier import DEFAULT_BUCKETS, TokenOutlierFilter, load_reference, token_histogram
 from pipeline import outputs
 from pipeline.config import ConfigError, RunConfig
@@ -47,7 +47,8 @@ def run_filter(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dic
     # filter__timeout is 0 on every kept document: it stays in filter_scores and rejected/filter.
     outcome = commit_outcome(spark, config, STAGE, decided, kept_drops=("drop_reason", TIMEOUT_COLUMN))
     outcome["outputs"]["scores"] = scores_path
-    return {**outcome, "filters": config.filter.filters, "value_thresholds": value_thresholds}
+    return {**outcome, "filters": config.filter.filters, "thresholds": effective_thresholds(config.filter),
+            "value_thresholds": value_thresholds}
 
 
 def _score(spark: SparkSession, config: RunConfig, documents: DataFrame, scores_path: str) -> None:

@@ -84,3 +84,18 @@ def test_base_class_builds_the_segmentation_table_when_declared():
     with pytest.raises(FilterConfigError, match="word_count_test_v1.segmentation.zh"):
         WordCountFilter({"segmentation": {"zh": "jieba"}})
     assert not hasattr(LengthFilter({"segmentation": {"zh": "jieba"}}), "segmentation")  # not declared
+
+
+def test_effective_thresholds_are_the_defaults_with_the_overrides_per_language():
+    from filters.stage import effective_thresholds
+    from pipeline.config import load_config
+
+    config = load_config(None, ["filter.filters=[gopher_quality_v2, c4_v2]",
+                                "filter.thresholds={gopher_quality_v2: {default: {min_words: 80}, de: {min_words: 30}}}"],
+                         stage_files=False).filter
+    table = effective_thresholds(config)
+    assert list(table) == ["gopher_quality_v2", "c4_v2"]
+    assert table["gopher_quality_v2"]["default"]["min_words"] == 80
+    assert table["gopher_quality_v2"]["de"]["min_words"] == 30
+    assert table["gopher_quality_v2"]["de"]["max_words"] == table["gopher_quality_v2"]["default"]["max_words"]
+    assert set(table["c4_v2"]) == {"default"}

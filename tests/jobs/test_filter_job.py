@@ -59,6 +59,7 @@ def test_percentile_drop_then_select_only_rerun(spark, corpus, tmp_path):
                                     "filter.options={token_outlier_v1: {drop_top_percent: 5, min_tokens: 10}}")
     stats = json.loads((tmp_path / "stats" / "filter.json").read_text())
     assert stats["value_thresholds"]["token_outlier_v1"]["en"]["max_kl"] > 0
+    assert stats["thresholds"]["token_outlier_v1"]["default"]["max_kl"] == 1000     # what the rerun applied
     assert execute(spark, without_percentile, "filter", None)["kept"] == 40
 
 
