@@ -19,7 +19,7 @@ columns from DataFrames:
              document hosts: then the list is only read, never shuffled), else both sides are
              shuffled (sort-merge join)
   documents  ⋈ matches on the host (left; broadcast under the same row limit): category = the
-             code or 0, blocked = category != 0, NaN for a document past filter.timeout_s (as its
+             code or 0, blocked = category != 0, null (NaN in a float column) for a document past filter.timeout_s (as its
              other scores)
 
 Same scores per document as the dict, so select_batches gives the same drop_reason
@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType
+from pyspark.sql.types import DoubleType, FloatType, StringType
 
 from filters.blocklists import PLAIN_HOST, category_code, document_host, host_suffixes, list_files, list_host
 from filters.nsfw import NsfwDomainsFilter
@@ -156,9 +156,11 @@ def with_matches(scored: DataFrame, matches: DataFrame, broadcast: bool) -> Data
     """`scored` with nsfw_domains_v1's two columns computed from `matches`, in their places."""
     side = F.broadcast(matches) if broadcast else matches.hint("merge")
     joined = scored.withColumn(_HOST, _document_host("url", "domain")).join(side, on=_HOST, how="left")
-    code = F.coalesce(F.col(_CODE), F.lit(0)).cast("double")
-    values = {CATEGORY: code, BLOCKED: (code != 0).cast("double")}
-    return joined.select(*[_score(values[name], name) if name in values else F.col(name) for name in scored.columns])
+    code = F.coalesce(F.col(_CODE), F.lit(0))
+    values = {CATEGORY: code, BLOCKED: (code != 0).cast("long")}
+    types = {field.name: field.dataType for field in scored.schema.fields}
+    return joined.select(*[_score(values[name], name, types[name]) if name in values else F.col(name)
+                           for name in scored.columns])
 
 
 @contextlib.contextmanager
@@ -198,8 +200,12 @@ def _join(rows: int, limit: int) -> str:
     return "broadcast" if rows <= limit else "shuffle"
 
 
-def _score(value: Column, name: str) -> Column:
-    return F.when(F.col(TIMEOUT_COLUMN) == 1.0, F.lit(float("nan"))).otherwise(value).alias(name)
+def _score(value: Column, name: str, data_type) -> Column:
+    """The column as the workers typed it (int64 counts today): null past the time limit, or NaN
+    where the column is floating point."""
+    floating = isinstance(data_type, (DoubleType, FloatType))
+    timed_out = F.lit(float("nan")) if floating else F.lit(None)
+    return F.when(F.col(TIMEOUT_COLUMN) == 1.0, timed_out.cast(data_type)).otherwise(value.cast(data_type)).alias(name)
 
 
 def _options(config: RunConfig) -> dict:

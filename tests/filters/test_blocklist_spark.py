@@ -132,6 +132,20 @@ def test_a_timed_out_document_keeps_nan_scores(spark, lists, tmp_path):
     assert values[0] == (0.0, 1.0, 1.0) and math.isnan(values[1][1]) and math.isnan(values[1][2])
 
 
+def test_integer_score_columns_stay_integers_and_null_past_the_limit(spark, lists, tmp_path):
+    """The workers type both columns int64 (counts); the join writes them as they were typed."""
+    from filters.blocklist_spark import BLOCKED, CATEGORY, blocklist_scores
+
+    config = config_for(tmp_path, OPTION_SETS["plain"](lists), 1_000)
+    schema = f"url string, domain string, {BLOCKED} bigint, {CATEGORY} bigint, filter__timeout double"
+    scored = spark.createDataFrame([("https://example-adult.com/", None, None, None, 1.0),
+                                    ("https://example-adult.com/", None, 0, 0, 0.0)], schema)
+    with blocklist_scores(spark, config, scored, scored) as joined:
+        assert dict(joined.dtypes)[BLOCKED] == dict(joined.dtypes)[CATEGORY] == "bigint"
+        values = sorted((r["filter__timeout"], r[BLOCKED], r[CATEGORY]) for r in joined.collect())
+    assert values == [(0.0, 1, 1), (1.0, None, None)]
+
+
 def test_workers_get_no_lists(lists, tmp_path):
     from filters.blocklist_spark import joins_blocklists, worker_options
 
