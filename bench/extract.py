@@ -38,26 +38,11 @@ sys.path.insert(0, str(ROOT))
 if str(BENCH) not in sys.path:         # python -P (PYTHONSAFEPATH) leaves the script's folder off
     sys.path.insert(1, str(BENCH))
 
-from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
 import extract_quality  # noqa: E402
+from extract_quality import html_pages  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "warc"
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-def html_pages(path: str):
-    """HTML 200 responses of one WARC, as the bare loop sees them (stops at the first damage)."""
-    with open(path, "rb") as fh:
-        try:
-            for record in ArchiveIterator(fh, arc2warc=True):
-                if record.rec_type != "response" or record.http_headers is None:
-                    continue
-                mime = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
-                if record.http_headers.get_statuscode() == "200" and mime in HTML_TYPES:
-                    yield record.content_stream().read()
-        except Exception:
-            return
 
 
 def tree_cpu_seconds(root: int | None = None) -> float:

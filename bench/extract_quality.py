@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_GOLD = ROOT.parent / "shared" / "data" / "html" / "scrapinghub-article-extraction-benchmark"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 DEFAULT_WARC = ROOT.parent / "shared" / "data" / "warc"
 EXTRACTORS = ("trafilatura", "trafilatura_fast", "resiliparse", "ours")
 TOKEN = re.compile(r"\w+")
@@ -55,26 +56,30 @@ def load_gold(gold_dir: Path) -> list[tuple[str, str, str]]:
     return pages
 
 
-def warc_pages(warc_dir: Path) -> list[str]:
-    """Decoded HTML 200 responses of every WARC under warc_dir (as bench/extract.py's bare loop reads them)."""
+def html_pages(path: str):
+    """Raw HTML 200 responses of one WARC, as bench/extract.py's bare loop reads them (a damaged
+    file: the pages before the damage)."""
     from warcio.archiveiterator import ArchiveIterator
 
+    with open(path, "rb") as fh:
+        try:
+            for record in ArchiveIterator(fh, arc2warc=True):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                mime = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+                if record.http_headers.get_statuscode() == "200" and mime in HTML_TYPES:
+                    yield record.content_stream().read()
+        except Exception:
+            return
+
+
+def warc_pages(warc_dir: Path) -> list[str]:
+    """Decoded HTML 200 responses of every WARC under warc_dir."""
     from pipeline.extract.charset import decode_html
 
-    pages = []
-    for path in sorted(p for p in glob.glob(str(warc_dir / "**" / "*.warc*"), recursive=True)
-                       if p.endswith((".warc", ".warc.gz"))):
-        with open(path, "rb") as fh:
-            try:
-                for record in ArchiveIterator(fh, arc2warc=True):
-                    if record.rec_type != "response" or record.http_headers is None:
-                        continue
-                    mime = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
-                    if record.http_headers.get_statuscode() == "200" and mime in ("text/html", "application/xhtml+xml"):
-                        pages.append(decode_html(record.content_stream().read())[0])
-            except Exception:  # a damaged file: keep the pages read so far, as the bare loop does
-                continue
-    return pages
+    paths = sorted(p for p in glob.glob(str(warc_dir / "**" / "*.warc*"), recursive=True)
+                   if p.endswith((".warc", ".warc.gz")))
+    return [decode_html(payload)[0] for path in paths for payload in html_pages(path)]
 
 
 def half(page_id: str) -> str:

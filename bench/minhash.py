@@ -91,6 +91,7 @@ import numpy as np  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from dedup_corpus import CorpusSpec, load_paragraphs, write_corpus  # noqa: E402
+from line_clock import LineClock  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 DEFAULT_SIZES = (25_000, 100_000, 400_000)
@@ -161,29 +162,6 @@ def signature_throughput(texts: list[str], batch: int) -> dict:
 
 
 # ---------------------------------------------------------------- (b, c) the stage, in a child
-
-class LineClock:
-    """stdout wrapper that timestamps every line (the stage's own '[dedup] ...' progress)."""
-
-    def __init__(self, stream, start: float):
-        self.stream, self.start, self.lines, self._buffer = stream, start, [], ""
-
-    def write(self, text: str) -> int:
-        self._buffer += text
-        while "\n" in self._buffer:
-            line, self._buffer = self._buffer.split("\n", 1)
-            elapsed = time.perf_counter() - self.start
-            self.lines.append((elapsed, line))
-            self.stream.write(f"    [{elapsed:7.1f}s] {line}\n")
-            self.stream.flush()
-        return len(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def __getattr__(self, name):
-        return getattr(self.stream, name)
-
 
 class JvmHeapSampler(threading.Thread):
     """Peak of the JVM's heap in use (total - free), polled through py4j."""

@@ -56,6 +56,8 @@ if str(BENCH) not in sys.path:         # python -P (PYTHONSAFEPATH) leaves the s
 
 import numpy as np  # noqa: E402
 
+from line_clock import LineClock  # noqa: E402
+
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 DEFAULT_SIZES = (25_000, 100_000, 400_000)
 QUICK_SIZES = (1_000, 4_000, 16_000)
@@ -64,29 +66,6 @@ CORES = 2
 
 def log(message: str) -> None:
     print(message, flush=True)
-
-
-class LineClock:
-    """stdout wrapper that timestamps every line (the stage's own '[dedup] ...' progress)."""
-
-    def __init__(self, stream, start: float):
-        self.stream, self.start, self.lines, self._buffer = stream, start, [], ""
-
-    def write(self, text: str) -> int:
-        self._buffer += text
-        while "\n" in self._buffer:
-            line, self._buffer = self._buffer.split("\n", 1)
-            elapsed = time.perf_counter() - self.start
-            self.lines.append((elapsed, line))
-            self.stream.write(f"    [{elapsed:7.1f}s] {line}\n")
-            self.stream.flush()
-        return len(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def __getattr__(self, name):
-        return getattr(self.stream, name)
 
 
 def _steps(lines: list[tuple[float, str]], end: float) -> dict:
