@@ -3,6 +3,11 @@
 Reads the previous stage's documents. Every model in classify.models (a local directory or an
 object-store URI) scores every document (classifiers/scoring.py, loaded once per Python worker): `<name>__score` for a binary model,
 `<name>__<label>` per label and `<name>__label` (the most probable) for a multi-class one.
+Scoring ahead (classify.score_ahead, on by default): when this run's classify reads the filter's
+output, the models score the filter's kept documents as the filter writes them (`add_scores`,
+called by pipeline/stage_spark.commit_outcome): one pass over the documents fewer, and the
+filter's rejects are never scored. This stage then only decides, on the scores it finds
+(`scored_in` in its stats says where they were computed).
 Thresholds (binary models) keep documents by absolute score (min_score) or keep the top X% per
 language (keep_top_percent, from Spark's approximate quantiles). Writes <output>/classify/ (kept,
 with scores) and <output>/rejected/classify/ (drop_reason <name>_min_score). The command is
@@ -14,40 +19,71 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from classifiers.model_files import with_storage_settings
+from classifiers.model_files import models_identity, with_storage_settings
 from classifiers.scoring import TIMEOUT_COLUMN, TIMEOUT_REASON, label_column, score_batches, score_columns
 from pipeline.config import ConfigError, RunConfig
 from pipeline.storage import storage_options
 from pipeline.spark import arrow_schema, map_batches, persist_on_disk
-from pipeline.stage_spark import commit_outcome, read_documents
+from pipeline.stage_spark import commit_outcome, has_scores_from_ahead, read_documents, scores_written_ahead
 
 STAGE = "classify"
 
 
 def run_classify(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dict:
     settings = config.classify
-    if not settings.models:
-        raise ConfigError("key 'classify.models': name at least one model directory, e.g. "
-                          "--set 'classify.models={quality: models/quality}'")
-    columns = {name: score_columns(name, directory, settings.positive_labels.get(name))
-               for name, directory in settings.models.items()}
+    columns = _columns(config)
     docs = read_documents(spark, inputs)
-    print(f"[classify] scoring with {', '.join(f'{n} ({d})' for n, d in settings.models.items())}", flush=True)
-    schema = _arrow_schema(docs, columns)
-    # Executors load each model once per Python worker; a URI from a local copy fetched once per
-    # machine (classifiers/model_files.py), with the run's storage settings.
-    scored = persist_on_disk(map_batches(docs, with_storage_settings, schema, apply=score_batches,
-                                         options=storage_options(config.spark.conf),
-                                         models=settings.models, columns=columns, timeout_s=settings.timeout_s))
+    ahead = scores_written_ahead(config, STAGE, inputs)
+    if ahead:
+        print(f"[classify] the scores were computed as the {ahead} stage wrote its documents: deciding only", flush=True)
+        scored = docs
+    else:
+        stale = [c for c in _added_names(columns) if c in docs.columns]
+        if stale and has_scores_from_ahead(config, STAGE, inputs):
+            print(f"[classify] the input's {', '.join(stale)} came from other models or options: scoring again", flush=True)
+            docs = docs.drop(*stale)
+        print(f"[classify] scoring with {', '.join(f'{n} ({d})' for n, d in settings.models.items())}", flush=True)
+        scored = persist_on_disk(add_scores(spark, config, docs))
     try:
         cutoffs = _cutoffs(scored, settings.thresholds, columns)
         reason = F.when(F.col(TIMEOUT_COLUMN) > 0, F.lit(TIMEOUT_REASON)).otherwise(_reason(cutoffs))
         outcome = commit_outcome(spark, config, STAGE, scored.withColumn("drop_reason", reason),
                                  kept_drops=("drop_reason", TIMEOUT_COLUMN), persist=False)
     finally:
-        scored.unpersist()
+        if not ahead:
+            scored.unpersist()
     return {**outcome, "models": settings.models, "min_score_by_lang": cutoffs,
+            "scored_in": ahead or STAGE,
             "score_columns": {name: list(table) for name, table in columns.items()}}
+
+
+def add_scores(spark: SparkSession, config: RunConfig, docs: DataFrame) -> DataFrame:
+    """`docs` with every model's score (and label) columns and classify__timeout, computed on the
+    executors: each model loads once per Python worker, a URI from a local copy fetched once per
+    machine (classifiers/model_files.py), with the run's storage settings."""
+    settings = config.classify
+    columns = _columns(config)
+    return map_batches(docs, with_storage_settings, _arrow_schema(docs, columns), apply=score_batches,
+                       options=storage_options(config.spark.conf), models=settings.models, columns=columns,
+                       timeout_s=settings.timeout_s)
+
+
+def scores_identity(config: RunConfig) -> dict:
+    """What determines the scores, not the decisions: the models (their model.json: training
+    data's sha256, files, normalisation), positive labels and the time limit. Thresholds are not
+    in it, so re-tuning them never rescores."""
+    settings = config.classify
+    return {"models": settings.models, "model_files": models_identity(config),
+            "positive_labels": settings.positive_labels, "timeout_s": settings.timeout_s}
+
+
+def _columns(config: RunConfig) -> dict[str, dict[str, str]]:
+    settings = config.classify
+    if not settings.models:
+        raise ConfigError("key 'classify.models': name at least one model directory, e.g. "
+                          "--set 'classify.models={quality: models/quality}'")
+    return {name: score_columns(name, directory, settings.positive_labels.get(name))
+            for name, directory in settings.models.items()}
 
 
 def _cutoffs(scored: DataFrame, thresholds: dict, columns: dict[str, dict[str, str]]) -> dict[str, dict[str, float]]:
@@ -95,14 +131,24 @@ def _reason(cutoffs: dict[str, dict[str, float]]):
     return reason
 
 
-def _arrow_schema(frame: DataFrame, columns: dict[str, dict[str, str]]) -> pa.Schema:
-    """The input's schema plus, per model in order, its float32 scores and its label column."""
+def _added_fields(columns: dict[str, dict[str, str]]) -> list[pa.Field]:
+    """Per model in order, its float32 scores and its label column; then classify__timeout."""
     added = []
     for name, table in columns.items():
         added += [pa.field(c, pa.float32()) for c in table]
         if label_column(name, table):
             added.append(pa.field(label_column(name, table), pa.string()))
     added.append(pa.field(TIMEOUT_COLUMN, pa.float32()))   # 1: past classify.timeout_s (scores null)
+    return added
+
+
+def _added_names(columns: dict[str, dict[str, str]]) -> list[str]:
+    return [field.name for field in _added_fields(columns)]
+
+
+def _arrow_schema(frame: DataFrame, columns: dict[str, dict[str, str]]) -> pa.Schema:
+    """The input's schema plus the score columns (_added_fields)."""
+    added = _added_fields(columns)
     clash = set(frame.columns) & {f.name for f in added}
     if clash:
         raise ConfigError(f"key 'classify.models': the input already has column(s) {sorted(clash)}; "

@@ -63,7 +63,7 @@ def run_stages(config: RunConfig, force: bool = False) -> list[tuple[str, dict]]
     for name in config.stages:
         size_shuffle(spark, config, name, stages.default_inputs(config, name))
         stats = (_run_resumable(spark, config, name, keys[name], force) if name in keys
-                 else execute(spark, config, name))
+                 else execute(spark, config, name, running=list(config.stages)))
         results.append((name, stats))
     return results
 
@@ -74,7 +74,7 @@ def _run_resumable(spark, config, name: str, key: str, force: bool) -> dict:
     if done is not None:
         print(f"[{name}] complete with the same config and inputs: skipped (--force reruns it)", flush=True)
         return {**done, "skipped": True}
-    return execute(spark, config, name, run_key=key)
+    return execute(spark, config, name, run_key=key, running=list(config.stages))
 
 
 def _summary(results: list[tuple[str, dict]], resolved: str, seconds: float) -> str:

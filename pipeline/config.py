@@ -182,6 +182,10 @@ class ClassifyConfig:
     # Per-document limit on scoring with every model, hard (in a child process that is killed):
     # a slower document is dropped as classify_timeout.
     timeout_s: float = 10.0
+    # In a run whose classify reads the filter's output, score the filter's kept documents as the
+    # filter writes them (one pass over the documents fewer; rejects never scored); classify then
+    # only decides. false: classify scores in its own pass.
+    score_ahead: bool = True
 
 
 @dataclass

@@ -4,7 +4,9 @@ A stage is complete when <output>/stats/<stage>.json holds the same `run_key` an
 it names still exists. The key is a sha256 over the stage's name, the config it reads and the key
 of the stage before it, so changing a filter threshold reruns filter and everything after it
 but not extract. Model and tokenizer files enter the key through their content (the models'
-model.json, the tokenizer's sha256: each stage's `identity` in pipeline/stages.py). The stats
+model.json, the tokenizer's sha256: each stage's `identity` in pipeline/stages.py); a stage that
+writes a later stage's scores ahead (classify's, in the filter's write) has what determines them in
+its key too, so a retrained model reruns the stage that scores with it. The stats
 file, with the key, is written after a stage's outputs (pipeline/stage_spark.py), so a run interrupted anywhere inside a stage reruns that stage in full. Outputs are
 committed whole (written to a staging directory, then renamed into place: pipeline.spark.write_parquet),
 so no reader ever sees part of one: nothing is duplicated or lost.
@@ -29,7 +31,8 @@ def stage_keys(config: RunConfig, names: list[str]) -> dict[str, str]:
         entry = stages.get(stage)
         material = {"stage": stage, "previous": previous,
                     "config": {name: _plain(getattr(config, name)) for name in entry.sections},
-                    "files": entry.file_identity(config)}
+                    "files": entry.file_identity(config),
+                    "scores_ahead": [later.scores_identity(config) for later in stages.scoring_ahead(config, stage, names)]}
         previous = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
         keys[stage] = previous
     return keys

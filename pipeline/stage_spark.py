@@ -4,27 +4,36 @@
 of the stage before it) and writes its stats file last (that file, with its run key, marks the stage complete: pipeline/resume.py).
 `commit_outcome` is the epilogue of a document stage: every input row once, with a null
 drop_reason when kept, split into <out>/<stage>/ and <out>/rejected/<stage>/, and the counts
-aggregated from what was written (exact under task retries, unlike accumulators).
+aggregated from what was written (exact under task retries, unlike accumulators). A later stage
+that scores ahead (pipeline/stages.py: classify) adds its scores to the kept documents in that
+write, and `_scores_for_<stage>.json` beside them records what determined them; `scores_written_ahead`
+tells that later stage whether its input already holds its scores.
 `read_documents` reads a stage's input documents.
 """
 from __future__ import annotations
 
 import json
 import time
+from contextvars import ContextVar
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipeline import outputs, stages, storage
 from pipeline.config import RunConfig
-from pipeline.io import InputError, write_text
+from pipeline.io import InputError, join, read_text, write_text
 from pipeline.progress_spark import progress
 from pipeline.spark import path_matches, persist_on_disk, write_parquet
 
+# The later stages that score the running stage's kept documents as commit_outcome writes them: set
+# by `execute` for the stage it runs (a context variable: the stage functions need not pass it on).
+_SCORING_AHEAD: ContextVar[list] = ContextVar("scoring_ahead", default=[])
+
 
 def execute(spark: SparkSession, config: RunConfig, name: str, inputs: list[str] | None = None,
-            run_key: str | None = None) -> dict:
-    """Run stage `name` on `inputs` (None: its default, pipeline.stages.default_inputs); its stats."""
+            run_key: str | None = None, running: list[str] | None = None) -> dict:
+    """Run stage `name` on `inputs` (None: its default, pipeline.stages.default_inputs); its stats.
+    `running`: the stages of the whole run, when this is one (later stages may score ahead in it)."""
     stage = stages.get(name)
     started = time.time()
     if inputs is None:
@@ -33,8 +42,12 @@ def execute(spark: SparkSession, config: RunConfig, name: str, inputs: list[str]
         # The stats file marks the stage complete: gone while it runs, so an interrupted rerun is never
         # taken for complete (on object stores a commit is a copy, not an atomic rename).
         storage.delete(outputs.stats_file(config.output, name), storage.storage_options(config.spark.conf))
-    with progress(spark, name):       # one line: tasks done/total, elapsed, ETA (pipeline/progress_spark.py)
-        stats = {"stage": name, **stage.load()(spark, config, inputs)}
+    ahead = _SCORING_AHEAD.set(stages.scoring_ahead(config, name, running or []))
+    try:
+        with progress(spark, name):       # one line: tasks done/total, elapsed, ETA (pipeline/progress_spark.py)
+            stats = {"stage": name, **stage.load()(spark, config, inputs)}
+    finally:
+        _SCORING_AHEAD.reset(ahead)
     stats["seconds"] = round(time.time() - started, 2)
     if run_key is not None:
         stats["run_key"] = run_key
@@ -50,15 +63,56 @@ def commit_outcome(spark: SparkSession, config: RunConfig, stage: str, decided: 
     `kept_drops` are the decision columns the kept output does without; `persist` computes
     `decided` once for the two writes (off where the caller already holds what it reads)."""
     kept_path, rejected_path = outputs.kept(config.output, stage), outputs.rejected(config.output, stage)
+    ahead = _SCORING_AHEAD.get()
     if persist:
         decided = persist_on_disk(decided)
     try:
-        write_parquet(decided.where(F.col("drop_reason").isNull()).drop(*kept_drops), kept_path)
+        kept = decided.where(F.col("drop_reason").isNull()).drop(*kept_drops)
+        for later in ahead:      # the kept documents only: what the later stage would score
+            print(f"[{stage}] scoring the kept documents for {later.name} as they are written", flush=True)
+            kept = later.add_scores(spark, config, kept)
+        write_parquet(kept, kept_path)
         write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
     finally:
         if persist:
             decided.unpersist()
-    return {**outcome_stats(spark, kept_path, rejected_path), "outputs": {"kept": kept_path, "rejected": rejected_path}}
+    for later in ahead:
+        record = {"written_by": stage, "identity": later.scores_identity(config)}
+        write_text(join(kept_path, _scores_marker(later.name)), json.dumps(record, sort_keys=True, default=str),
+                   storage.storage_options(config.spark.conf))
+    stats = {**outcome_stats(spark, kept_path, rejected_path), "outputs": {"kept": kept_path, "rejected": rejected_path}}
+    if ahead:
+        stats["scored_ahead"] = [later.name for later in ahead]
+    return stats
+
+
+def scores_written_ahead(config: RunConfig, stage: str, inputs: list[str]) -> str | None:
+    """The stage that wrote `stage`'s scores into every input, with what determines them now
+    (models, their files, options): then `stage` only decides. None when any input lacks them."""
+    expected = _canonical(stages.get(stage).scores_identity(config))
+    options = storage.storage_options(config.spark.conf)
+    writers = set()
+    for path in inputs:
+        text = read_text(join(path, _scores_marker(stage)), options)
+        record = json.loads(text) if text else {}
+        if _canonical(record.get("identity")) != expected:
+            return None
+        writers.add(record.get("written_by"))
+    return writers.pop() if len(writers) == 1 else None
+
+
+def has_scores_from_ahead(config: RunConfig, stage: str, inputs: list[str]) -> bool:
+    """Whether some input holds `stage`'s scores written ahead, whatever determined them."""
+    options = storage.storage_options(config.spark.conf)
+    return any(read_text(join(path, _scores_marker(stage)), options) is not None for path in inputs)
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _scores_marker(stage: str) -> str:
+    return f"_scores_for_{stage}.json"    # underscore: Spark and pyarrow skip it when reading the Parquet
 
 
 def outcome_stats(spark: SparkSession, kept_path: str, rejected_path: str) -> dict:

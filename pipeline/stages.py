@@ -9,7 +9,9 @@ floor knows every stage but imports none of them (the way setuptools entry point
 without loading it). `run(spark, config, inputs) -> stats` writes the stage's outputs
 (pipeline/stage_spark.py writes its stats file); `check(config)` fails fast, before any Spark
 work, on what the stage will need; `identity(config)` names the files (models, tokenizer) whose
-content enters the stage's run key.
+content enters the stage's run key. A stage with `score_ahead` can score documents as the stage before it
+writes them (classify: its models score the filter's kept documents in that write, so no pass of
+its own reads and writes every document again): `scoring_ahead` says which stages do so in a run.
 
 Input of a stage: what the user gave (--input), else the output of the last document stage before
 it in *this run's* `stages:` list, else (nothing before it is configured) the output of the stage
@@ -41,6 +43,11 @@ class Stage:
     unit: str = "documents"         # what its records are called in progress lines
     check: str | None = None        # "module:function"(config): raises ConfigError/InputError
     identity: str | None = None     # "module:function"(config) -> JSON-able identity of its files
+    # "module:function"(spark, config, frame) -> frame with this stage's score columns, applied to the
+    # previous stage's kept documents as it writes them, and "module:function"(config) -> what
+    # determines those scores (not the decisions): recorded beside them, part of that stage's run key.
+    score_ahead: str | None = None
+    score_identity: str | None = None
 
     def load(self) -> Callable:
         return _resolve(self.run)
@@ -51,6 +58,12 @@ class Stage:
 
     def file_identity(self, config: RunConfig):
         return _resolve(self.identity)(config) if self.identity else {}
+
+    def add_scores(self, spark, config: RunConfig, frame):
+        return _resolve(self.score_ahead)(spark, config, frame)
+
+    def scores_identity(self, config: RunConfig) -> dict:
+        return {"stage": self.name, "scores": _resolve(self.score_identity)(config)}
 
 
 def _resolve(name: str) -> Callable:
@@ -66,7 +79,8 @@ STAGES: tuple[Stage, ...] = (
           "heuristic, NSFW and PII filters", "jobs.filter", check="filters.stage:validate_filters"),
     Stage("classify", "classifiers.stage_spark:run_classify", ("classify",),
           "quality and domain scores and thresholds", "jobs.classify",
-          check="classifiers.model_files:check_models", identity="classifiers.model_files:models_identity"),
+          check="classifiers.model_files:check_models", identity="classifiers.model_files:models_identity",
+          score_ahead="classifiers.stage_spark:add_scores", score_identity="classifiers.stage_spark:scores_identity"),
     Stage("dedup", "dedup.stage_spark:run_dedup", ("dedup",),
           "URL, exact, MinHash, line and semantic deduplication", "jobs.dedup"),
     Stage("decontam", "decontam.stage_spark:run_decontam", ("decontam",),
@@ -106,6 +120,16 @@ def previous_in_table(name: str) -> str | None:
     """The document stage before `name` in flow order, optional stages left out (never assumed to have run)."""
     earlier = [s.name for s in STAGES if s.documents and not s.optional and NAMES.index(s.name) < NAMES.index(name)]
     return earlier[-1] if earlier else None
+
+
+def scoring_ahead(config: RunConfig, name: str, running: list[str]) -> list[Stage]:
+    """The later stages of a run of `running` (the whole run's stages; a lone stage's command
+    scores nothing ahead) that score stage `name`'s kept documents as it writes them: those that
+    read its output, can score ahead, and have `<stage>.score_ahead` on."""
+    return [stage for stage in STAGES
+            if stage.score_ahead and stage.name in running and stage.name in config.stages
+            and previous_stage(config, stage.name) == name
+            and getattr(getattr(config, stage.name, None), "score_ahead", False)]
 
 
 def default_inputs(config: RunConfig, name: str) -> list[str]:
