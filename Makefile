@@ -1,4 +1,4 @@
-# Every target sets up .venv by itself (once; again only when setup.cfg changes).
+# Every target sets up .venv by itself (once; again only when setup.cfg, setup.py or pyproject.toml change).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The trainer's torch: the CPU wheel (a plain requirement would pull a multi-GB CUDA build).

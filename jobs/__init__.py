@@ -2,7 +2,8 @@
 
 A stage's command (extract, filter, classify, dedup, tokens) is stage_job.stage_main over the stage
 table; run.py runs every configured stage; cli_entry.py is `curate`; the rest are tools (report,
-mix, mix_search, train_classifier, train_tokenizer, perplexity_teacher). Nothing imports jobs/.
+mix, mix_search, train_classifier, train_tokenizer, perplexity_teacher, demo_models). Nothing
+imports jobs/.
 """
 
 import os as _os

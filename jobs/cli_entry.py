@@ -4,6 +4,7 @@
     curate extract --conf conf/default.yaml --input 'crawl/*.warc.gz' --output out/run1
     curate train-classifier --input labelled.jsonl --output models/quality
     curate run conf/default.yaml --dry-run    # the plan: stages, paths, what a rerun skips
+    curate demo-models && curate run          # the demo from any directory (its packaged config)
     curate filters                            # every filter, its thresholds and defaults
     curate score-file --filters gopher_quality_v1,c4_v1 docs.jsonl
     curate --version
@@ -26,6 +27,7 @@ COMMANDS = {
     "mix": ("jobs.mix", "language / source mix weights"),
     "mix-search": ("jobs.mix_search", "proxy-model mixture search"),
     "train-classifier": ("jobs.train_classifier", "train a fastText or scikit-learn classifier"),
+    "demo-models": ("jobs.demo_models", "train the demo config's two classifiers (what `make models` does)"),
     "perplexity-teacher": ("jobs.perplexity_teacher", "LM perplexity scores, a teacher for train-classifier"),
     "train-tokenizer": ("jobs.train_tokenizer", "train a byte-level BPE tokenizer"),
     "filters": ("jobs.filters_list", "every filter: version, thresholds and defaults, citation"),

@@ -34,9 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (stages in order, their inputs and outputs, which a rerun skips) "
                              "and exit without starting Spark")
+    parser._option_string_actions["--conf"].help = (
+        "YAML run config (default: conf/default.yaml when present, else the demo config installed with "
+        "the package: `curate demo-models` trains its classifiers)")
 
     def job() -> int:
-        args, config = parse_args_and_config(parser, argv)
+        args, config = parse_args_and_config(parser, argv, demo_fallback=True)
         if args.dry_run:
             print(dry_run.render(dry_run.plan(config, force=args.force), config))
             return 0

@@ -16,6 +16,7 @@ io.py           paths and formats; small text files (through storage.py)
 text.py         words, lines and segmentation shared by filters, dedup and classifiers
 cli.py          the command line every job shares (--conf, --input, --output, --set)
 package.py      the code zip for spark-submit --py-files
+demo.py         where the demo's config, sample crawl and classifier text are (wheel or checkout)
 
 Idea-sized packages: extract/ (web pages -> documents), tokens/ (documents -> token shards),
 mix/ (the language and source mix), report/ (the run report). docs/architecture.md has the map.

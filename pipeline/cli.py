@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Callable
 
+from pipeline import demo
 from pipeline.config import ConfigError, RunConfig, load_config
 from pipeline.io import InputError
 
@@ -56,16 +57,31 @@ def parse_config(parser: argparse.ArgumentParser, argv: list[str] | None) -> Run
     return parse_args_and_config(parser, argv)[1]
 
 
+def default_conf(demo_fallback: bool = False) -> str | None:
+    """The config used without --conf: conf/default.yaml in the working directory when present;
+    else, with demo_fallback (`curate run`, `curate demo-models`), the demo config that came with the
+    code (a wheel's packaged copy, or the checkout's), said on one line on stderr; else None, the
+    built-in defaults."""
+    if os.path.isfile(DEFAULT_CONF):
+        return DEFAULT_CONF
+    packaged = demo.demo_config() if demo_fallback else None
+    if packaged is None:
+        return None
+    print(f"note: no {DEFAULT_CONF} in {os.getcwd()}: using the demo config {packaged}", file=sys.stderr)
+    return str(packaged)
+
+
 def parse_args_and_config(parser: argparse.ArgumentParser, argv: list[str] | None, *,
-                          stage_files: bool = True, running: list[str] | None = None
-                          ) -> tuple[argparse.Namespace, RunConfig]:
+                          stage_files: bool = True, running: list[str] | None = None,
+                          demo_fallback: bool = False) -> tuple[argparse.Namespace, RunConfig]:
     """The parsed options and the config they resolve to (file, then --input/--output, then --set).
     stage_files: check the model and tokenizer files of every configured stage; running: the stages
-    whose required (???) keys must be given (default: the configured ones; load_config)."""
+    whose required (???) keys must be given (default: the configured ones; load_config);
+    demo_fallback: without --conf, the demo config when the working directory has none (default_conf)."""
     args = parser.parse_args(argv)
     if getattr(args, "verbose", False):
         os.environ[VERBOSE_ENV] = "1"
-    conf_path = args.conf or (DEFAULT_CONF if os.path.isfile(DEFAULT_CONF) else None)
+    conf_path = args.conf or default_conf(demo_fallback)
     overrides = list(args.overrides)
     if args.input:
         overrides.append(f"input={_yaml_list(args.input)}")

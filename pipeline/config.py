@@ -573,7 +573,8 @@ def _check_classify(classify: ClassifyConfig, where: str, models_must_exist: boo
             raise ConfigError(f"{where}: key 'classify.models.{name}': a model name must be a plain identifier")
         if models_must_exist and "://" not in directory and not (Path(directory) / "model.json").is_file():
             raise ConfigError(f"{where}: key 'classify.models.{name}': no model.json in '{directory}' "
-                              "(train one with jobs/train_classifier.py)")
+                              "(train one with `curate train-classifier`; the demo config's "
+                              "quality and domain models: `curate demo-models`)")
     for key in list(classify.positive_labels) + list(classify.thresholds):
         if key not in classify.models:
             raise ConfigError(f"{where}: key 'classify': '{key}' is not one of classify.models "
