@@ -3,6 +3,7 @@ of known-bad text it drops, per rule and per language.
 
     .venv/bin/python bench/filter_quality.py [--config conf/default.yaml] [--set KEY=VALUE ...]
         [--data ../shared/data] [--good FILE.jsonl|.parquet ...] [--udhr-langs en,de,...|all]
+        [--udhr-split all|heldout|calib] [--write-udhr-reference FILE]
         [--seed 0] [--bad-per-style 40] [--no-articles] [--no-warc]
 
 The chain is the one the filter stage runs (`filters.stage.build_chain(config.filter)`), run in
@@ -20,6 +21,10 @@ Known-good sets:
   paragraph boundaries into pages of about 2,000 characters. `--udhr-langs` picks the files by
   the primary subtag of their `bcp47` code in index.json, one file per language, the standard
   variety first (default: 34 languages the pipeline labels; `all` for every file).
+  `--udhr-split heldout` measures only each language's odd pages (set `udhr_heldout`), the half
+  that `--write-udhr-reference FILE` leaves out of the calibration reference it writes (windows
+  over the even pages; `split_udhr`), so calibrated thresholds are graded on text they were not
+  fitted on.
 - `--good FILE`: JSONL or Parquet with `text` (and `lang`, else `en`), any number of them; each is
   one set named after its file.
 Known-bad set (`generated`): pages in the styles the rules exist for, written by this script from
@@ -130,6 +135,43 @@ def load_udhr(data: Path, langs: str) -> list[tuple[str, str]]:
         text = path.read_text(encoding="utf-8", errors="replace")
         docs.extend((page, lang) for page in pages_of(text))
     return docs
+
+
+def split_udhr(docs: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """UDHR pages split per language into a calibration half and a held-out half.
+
+    `heldout`: the odd pages (1, 3, ...) of each language as `load_udhr` cut them, whole pages, so
+    the bench grades on the same kind of page as before. `calib`: calibration documents from the
+    even pages (0, 2, ...) only: every run of consecutive paragraphs of about PAGE_CHARS characters
+    over those pages' paragraphs (`windows_of`), so a language yields the 20+ documents
+    `curate calibrate-filters --min-docs` asks for. The windows overlap (one paragraph apart): more
+    documents, not more independent text.
+    """
+    pages: dict[str, list[str]] = defaultdict(list)
+    for text, lang in docs:
+        pages[lang].append(text)
+    out: dict[str, list[tuple[str, str]]] = {"calib": [], "heldout": []}
+    for lang, texts in pages.items():
+        out["heldout"].extend((t, lang) for t in texts[1::2])
+        paragraphs = [p for t in texts[0::2] for p in t.splitlines()]
+        out["calib"].extend((w, lang) for w in windows_of(paragraphs))
+    return out
+
+
+def windows_of(paragraphs: list[str], size: int = PAGE_CHARS) -> list[str]:
+    """Every run of consecutive paragraphs, one paragraph apart, reaching `size` characters."""
+    out = []
+    for start in range(len(paragraphs)):
+        run, chars = [], 0
+        for para in paragraphs[start:]:
+            run.append(para)
+            chars += len(para)
+            if chars >= size:
+                break
+        if chars < size:
+            break            # the tail is shorter than a page: already inside the last window
+        out.append("\n".join(run))
+    return out or (["\n".join(paragraphs)] if paragraphs else [])
 
 
 def load_reference(path: str) -> list[tuple[str, str]]:
@@ -413,6 +455,12 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(ROOT.parent / "shared/data"))
     parser.add_argument("--good", action="append", default=[], metavar="FILE")
     parser.add_argument("--udhr-langs", default=",".join(DEFAULT_UDHR))
+    parser.add_argument("--udhr-split", choices=("all", "heldout", "calib"), default="all",
+                        help="UDHR pages to measure: all, the held-out odd pages, or the calibration windows "
+                             "of the even pages (split_udhr)")
+    parser.add_argument("--write-udhr-reference", metavar="FILE",
+                        help="write the UDHR calibration split (text, lang JSONL) for curate calibrate-filters; "
+                             "measure nothing")
     parser.add_argument("--no-articles", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bad-per-style", type=int, default=40)
@@ -423,8 +471,17 @@ def main(argv=None) -> int:
     good: dict[str, list[tuple[str, str]]] = {}
     if not args.no_articles:
         good["articles"] = load_articles(data)
+    if args.write_udhr_reference:
+        reference = split_udhr(load_udhr(data, args.udhr_langs or ",".join(DEFAULT_UDHR)))["calib"]
+        with open(args.write_udhr_reference, "w", encoding="utf-8") as out:
+            for text, lang in reference:
+                out.write(json.dumps({"text": text, "lang": lang}, ensure_ascii=False) + "\n")
+        print(f"{len(reference)} UDHR calibration document(s) -> {args.write_udhr_reference}", file=sys.stderr)
+        return 0
     if args.udhr_langs:
-        good["udhr"] = load_udhr(data, args.udhr_langs)
+        udhr = load_udhr(data, args.udhr_langs)
+        good["udhr" if args.udhr_split == "all" else f"udhr_{args.udhr_split}"] = \
+            udhr if args.udhr_split == "all" else split_udhr(udhr)[args.udhr_split]
     for path in args.good:
         good[Path(path).stem] = load_reference(path)
     good = {k: v for k, v in good.items() if v}
