@@ -41,3 +41,45 @@ def test_pages_of_splits_at_paragraphs():
     text = "\n".join(["x" * 450] * 11)
     pages = bench.pages_of(text, 2000)
     assert [len(p.split("\n")) for p in pages] == [5, 6]   # a short tail joins the last page
+
+
+def _udhr_text(n_paragraphs: int, tag: str) -> str:
+    return "\n".join(f"Article {i} {tag}: everyone has the right to a fair hearing before a court of law, "
+                     f"and to the freedom of thought and of expression in every country {i}."
+                     for i in range(n_paragraphs))
+
+
+def test_split_udhr_holds_out_odd_pages_and_calibrates_on_windows_of_the_even_ones():
+    docs = [(page, "xx") for page in bench.pages_of(_udhr_text(80, "x"))]
+    assert len(docs) >= 4
+    split = bench.split_udhr(docs)
+    assert split["heldout"] == docs[1::2]
+    held = {p for page, _ in docs[1::2] for p in page.splitlines()}
+    calib_paras = [p for page, _ in docs[0::2] for p in page.splitlines()]
+    windows = [text for text, _ in split["calib"]]
+    assert len(windows) >= 20 and {lang for _, lang in split["calib"]} == {"xx"}
+    for w in windows:
+        paras = w.splitlines()
+        assert not set(paras) & held                      # nothing of the held-out half is fitted on
+        assert sum(map(len, paras)) >= bench.PAGE_CHARS    # page-sized, as the bench grades
+        start = calib_paras.index(paras[0])
+        assert calib_paras[start:start + len(paras)] == paras   # consecutive paragraphs
+
+
+def test_udhr_reference_and_heldout_set_from_the_command_line(tmp_path, capsys):
+    udhr = tmp_path / "lang" / "udhr"
+    (udhr / "txt").mkdir(parents=True)
+    (udhr / "txt" / "xxx.txt").write_text(_udhr_text(80, "x"), encoding="utf-8")
+    (udhr / "index.json").write_text(json.dumps([{"code": "xxx", "iso6393": "xxx", "bcp47": "xx",
+                                                  "file": "txt/xxx.txt"}]), encoding="utf-8")
+    ref = tmp_path / "ref.jsonl"
+    assert bench.main(["--data", str(tmp_path), "--udhr-langs", "xx", "--write-udhr-reference", str(ref)]) == 0
+    rows = [json.loads(line) for line in ref.read_text(encoding="utf-8").splitlines()]
+    pages = bench.load_udhr(tmp_path, "xx")
+    assert [(r["text"], r["lang"]) for r in rows] == bench.split_udhr(pages)["calib"]
+    capsys.readouterr()
+    assert bench.main(["--data", str(tmp_path), "--udhr-langs", "xx", "--udhr-split", "heldout", "--no-warc",
+                       "--bad-per-style", "1"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["per_set"]["udhr_heldout"]["docs"] == len(pages[1::2])
+    assert {"good_dropped", "bad_dropped", "per_set", "per_rule", "per_lang", "per_style"} <= set(result)
