@@ -128,11 +128,14 @@ class FastTextClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """float64 (n, len(labels)) probabilities, columns in `labels` order, rows summing to 1."""
+        return self.predict_normalized(normalize_texts(texts) if len(texts) else [])
+
+    def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray:
+        """predict_proba of texts already normalised (normalize_texts)."""
         n_labels = len(self.labels)
-        out = np.zeros((len(texts), n_labels), dtype=np.float64)
-        if not len(texts):
+        out = np.zeros((len(normalized), n_labels), dtype=np.float64)
+        if not len(normalized):
             return out
-        normalized = normalize_texts(texts)
         with _zeroed_allocations():
             predicted, probs = self.model.predict(normalized, k=-1, threshold=0.0)
         for row, (names, values) in enumerate(zip(predicted, probs)):

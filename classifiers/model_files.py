@@ -48,6 +48,10 @@ class Classifier(Protocol):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
+    # The same on texts already through classifiers.normalize.normalize_texts: models that score
+    # the same documents share one normalisation (classifiers/scoring.py).
+    def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray: ...
+
     def save(self, directory: str | os.PathLike) -> list[str]: ...
 
 

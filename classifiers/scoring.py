@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from classifiers.metrics import default_positive_label
 from classifiers.model_files import Classifier, load_model, read_sidecar
+from classifiers.normalize import normalize_texts
 from pipeline.config import ConfigError
 from pipeline.sandbox import Failure, Sandbox
 
@@ -112,8 +113,10 @@ def _sandbox(models: dict[str, str], timeout_s: float) -> Sandbox:
         loaded = [_cached(directory) for directory in models.values()]
 
         def score(texts: list[str]) -> list[tuple[list[float], ...]]:
-            """Per text, each model's probabilities (float64, as lists: exact through pickling)."""
-            return list(zip(*(model.predict_proba(texts).tolist() for model in loaded)))
+            """Per text, each model's probabilities (float64, as lists: exact through pickling); the
+            texts normalised once for all the models."""
+            normalized = normalize_texts(texts)
+            return list(zip(*(model.predict_normalized(normalized).tolist() for model in loaded)))
 
         _SANDBOXES[key] = Sandbox(score, timeout_s, batched=True, chunk_size=GROUP_DOCS, weigh=len,
                                   chunk_weight=GROUP_CHARS, group_timeout_s=min(timeout_s, GROUP_TIMEOUT_S))

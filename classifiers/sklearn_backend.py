@@ -116,10 +116,13 @@ class SklearnClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """float64 (n, len(labels)) probabilities, columns in `labels` order (sorted)."""
-        if not len(texts):
+        return self.predict_normalized(normalize_texts(texts) if len(texts) else [])
+
+    def predict_normalized(self, normalized: Sequence[str]) -> np.ndarray:
+        """predict_proba of texts already normalised (normalize_texts)."""
+        if not len(normalized):
             return np.zeros((0, len(self.labels)), dtype=np.float64)
-        features = self.vectorizer.transform(normalize_texts(texts))
-        return self.estimator.predict_proba(features)
+        return self.estimator.predict_proba(self.vectorizer.transform(normalized))
 
     def save(self, directory: str | os.PathLike) -> list[str]:
         directory = Path(directory)
