@@ -48,7 +48,7 @@ import numpy as np
 
 from filters.base import Batch, DocumentFilter, FilterConfigError, Scores, TextModifier
 from filters.registry import register
-from pipeline.text import segmentation_for, words
+from pipeline.text import ends_unmarked_sentence, segmentation_for, words
 
 END_PUNCTUATION = (".", "?", "!", '"', "'")
 CJK_END_PUNCTUATION = ("。", "！", "？")
@@ -213,10 +213,9 @@ class C4LineFilter(TextModifier):
                 continue
             if self.citations and "[" in line:
                 line = CITATION.sub("", line)
-            if self.punct and (not line.endswith(ends) or line.endswith(ELLIPSIS)):
+            if self.punct and self._lacks_end(line, ends):
                 per_rule[1] += 1
-            elif min_words and (len(words(stripped, "chars")) if chars else  # words before the citation cut
-                                len(stripped.split(None, min_words - 1))) < min_words:
+            elif min_words and self._word_count(stripped, chars, min_words) < min_words:  # before the citation cut
                 per_rule[2] += 1
             elif javascript and "javascript" in line.lower():
                 per_rule[3] += 1
@@ -225,6 +224,14 @@ class C4LineFilter(TextModifier):
             else:
                 kept.append(line)
         return "\n".join(kept).strip(), len(lines) - len(kept), per_rule
+
+    def _lacks_end(self, line: str, ends: tuple[str, ...]) -> bool:
+        """filter_no_terminal_punct: the line does not end in one of `ends`, or ends in an ellipsis."""
+        return not line.endswith(ends) or line.endswith(ELLIPSIS)
+
+    def _word_count(self, line: str, chars: bool, at_least: int) -> int:
+        """The line's words, counted up to `at_least` (whitespace-separated; characters for `chars`)."""
+        return len(words(line, "chars")) if chars else len(line.split(None, at_least - 1))
 
 
 @register
@@ -296,3 +303,29 @@ class C4LineFilterV2(C4LineFilter):
 
     def _sentence_ends(self, chars: bool) -> tuple[str, ...]:
         return END_PUNCTUATION + CJK_END_PUNCTUATION + OTHER_END_PUNCTUATION
+
+
+
+@register
+class C4LineFilterV3(C4LineFilterV2):
+    """c4_lines_v2 where the two line rules read the scripts v2 still misjudges.
+
+    - A line whose last letter is Thai or Lao passes `filter_no_terminal_punct`: those scripts
+      end sentences with a space, not a mark, so v2 empties every Thai page (bench/filter_quality.py:
+      all UDHR pages of th).
+    - `min_words_per_line` counts word tokens (pipeline.text.words: runs of letters, digits and
+      marks), not runs between spaces: words separated by another mark, as Ethiopic's wordspace
+      ፡ (U+1361) separates them, count as words (v2 counts a whole Amharic line as one word), and
+      a lone dash or bullet no longer counts as a word.
+    Every other rule and score is v2's.
+    """
+    name = "c4_lines_v3"
+    prefix = "c4_lines"
+
+    def _lacks_end(self, line: str, ends: tuple[str, ...]) -> bool:
+        if line.endswith(ELLIPSIS):
+            return True
+        return not line.endswith(ends) and not ends_unmarked_sentence(line)
+
+    def _word_count(self, line: str, chars: bool, at_least: int) -> int:
+        return len(words(line, "chars" if chars else "whitespace"))

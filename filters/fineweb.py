@@ -37,7 +37,7 @@ import numpy as np
 
 from filters.base import Batch, DocumentFilter, FilterConfigError, Scores
 from filters.registry import register
-from pipeline.text import lines, segmentation_for, tokens
+from pipeline.text import ends_unmarked_sentence, lines, segmentation_for, tokens
 
 # Unicode Sentence_Terminal as datatrove 0.10.1 lists it (TERMINAL_PUNCTUATION), as ranges.
 _TERMINALS = re.compile(
@@ -91,7 +91,7 @@ class FineWebQualityFilter(DocumentFilter):
         if not count:
             return (0.0,) + (float("nan"),) * (len(METRICS) - 1)
         # C-level passes over the lines: last characters, lengths.
-        punct = len(_TERMINALS.findall("".join([line[-1] for line in rows])))
+        punct = self._punctuated_lines(rows)
         short = sum(map(self.short_line_length.__ge__, map(len, rows)))
         dup_chars = 0
         if len(set(rows)) < count:
@@ -100,3 +100,23 @@ class FineWebQualityFilter(DocumentFilter):
         newlines = text.count("\n")
         return (float(count), punct / count, short / count, dup_chars / (len(text) - newlines),
                 newlines / n_tokens if n_tokens else float("nan"))
+
+    def _punctuated_lines(self, rows: list[str]) -> int:
+        """Lines whose last character is a sentence terminal (one C-level pass over last characters)."""
+        return len(_TERMINALS.findall("".join([line[-1] for line in rows])))
+
+
+@register
+class FineWebQualityFilterV2(FineWebQualityFilter):
+    """fineweb_v1 where a line ending in a Thai or Lao letter counts as ending in punctuation:
+    those scripts end sentences with a space, not a mark (pipeline.text.ends_unmarked_sentence),
+    so v1's `min_line_punct_ratio` drops Thai pages once their lines are kept (c4_lines_v3).
+    Every other metric is v1's."""
+    name = "fineweb_v2"
+    prefix = "fineweb"
+
+    def _punctuated_lines(self, rows: list[str]) -> int:
+        marked = super()._punctuated_lines(rows)
+        if not any("\u0e00" <= ch <= "\u0eff" for ch in "".join(row[-1] for row in rows)):
+            return marked
+        return marked + sum(1 for row in rows if not _TERMINALS.match(row[-1]) and ends_unmarked_sentence(row))

@@ -23,7 +23,6 @@ from pipeline.config import ConfigError, load_config
 
 def main(argv: list[str] | None = None) -> int:
     parser = tool_parser("demo_models", __doc__)
-    parser.prog = "curate demo-models"
     parser.add_argument("--conf", metavar="FILE",
                         help="run config whose classify.models are trained (default: conf/default.yaml when "
                              "present, else the demo config installed with the package)")

@@ -135,6 +135,16 @@ def segmentation_for(lang: str | None, table: dict[str, str]) -> str:
     return table.get(lang or "", table.get("default", "whitespace"))
 
 
+# Thai and Lao end a sentence with a space, not a mark: a line may end in a letter and be whole.
+_UNMARKED_SENTENCE_END = re.compile(r"[\u0e00-\u0eff]\W*$")
+
+
+def ends_unmarked_sentence(line: str) -> bool:
+    """Whether `line` ends in a script whose sentences carry no final mark (Thai, Lao): the line
+    rules that want terminal punctuation accept it (c4_lines_v3, fineweb_v2)."""
+    return _UNMARKED_SENTENCE_END.search(line[-8:]) is not None
+
+
 def spaceless_ratio(text: str) -> float:
     """Share of characters from space-less scripts: tells a mislabelled CJK/Thai document."""
     return len(_SPACELESS_CHAR.findall(text)) / max(len(text), 1)

@@ -50,39 +50,56 @@ def test_the_locator_prefers_the_packaged_copy_then_the_checkout(tmp_path):
     assert demo.classifier_text("domain") == ROOT / "samples" / "classifier" / "domain.jsonl.gz"
 
 
-def test_run_without_conf_in_an_empty_directory_uses_the_demo_config(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
+@pytest.fixture
+def demo_copy(tmp_path, monkeypatch):
+    """The demo files copied to tmp_path/demo (as a wheel would place them) and found there, so that
+    models a `make run` left in the checkout's out/models do not count; the working directory is
+    tmp_path/work, empty."""
+    root = tmp_path / "demo"
+    for relative in DEMO_FILES:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / relative, root / relative)
+    monkeypatch.setattr(demo, "demo_config", lambda: root / demo.CONFIG)
+    monkeypatch.setattr(demo, "classifier_text", lambda name: root / demo.CLASSIFIER_TEXT / f"{name}.jsonl.gz"
+                        if (root / demo.CLASSIFIER_TEXT / f"{name}.jsonl.gz").is_file() else None)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    return root
+
+
+def test_run_without_conf_in_an_empty_directory_uses_the_demo_config(tmp_path, demo_copy, capsys):
+    work = tmp_path / "work"
     assert default_conf() is None                                # other jobs: the built-in defaults
-    assert default_conf(demo_fallback=True) == str(ROOT / "conf" / "default.yaml")
+    assert default_conf(demo_fallback=True) == str(demo_copy / "conf" / "default.yaml")
     note = capsys.readouterr().err
-    assert note.count("\n") == 1 and f"using the demo config {ROOT / 'conf' / 'default.yaml'}" in note
+    assert note.count("\n") == 1 and f"using the demo config {demo_copy / 'conf' / 'default.yaml'}" in note
 
     # No models yet: the error names the command that trains them.
     assert cli_entry.main(["run", "--dry-run"]) == 2
     assert "`curate demo-models`" in capsys.readouterr().err
     assert cli_entry.main(["run", "--dry-run", "--set", "stages=[extract, filter]"]) == 0
     out = capsys.readouterr().out
-    assert f"input:         {ROOT / 'samples' / 'sample.warc.gz'}" in out     # the demo's input, from here
-    assert "1. extract: RUN" in out and "2. filter: RUN" in out and not any(tmp_path.iterdir())
+    assert f"input:         {demo_copy / 'samples' / 'sample.warc.gz'}" in out     # the demo's input, from here
+    assert "1. extract: RUN" in out and "2. filter: RUN" in out and not any(work.iterdir())
 
     # A conf/default.yaml in the working directory still wins, without a note.
-    (tmp_path / "conf").mkdir()
-    (tmp_path / "samples").mkdir()
-    (tmp_path / "samples" / "mine.jsonl").write_text('{"text": "hello"}\n')
-    (tmp_path / DEFAULT_CONF).write_text("input: [samples/mine.jsonl]\noutput: out/mine\nstages: [extract]\n")
+    (work / "conf").mkdir()
+    (work / "samples").mkdir()
+    (work / "samples" / "mine.jsonl").write_text('{"text": "hello"}\n')
+    (work / DEFAULT_CONF).write_text("input: [samples/mine.jsonl]\noutput: out/mine\nstages: [extract]\n")
     assert cli_entry.main(["run", "--dry-run"]) == 0
     captured = capsys.readouterr()
-    assert str(tmp_path / "samples" / "mine.jsonl") in captured.out and "demo config" not in captured.err
+    assert str(work / "samples" / "mine.jsonl") in captured.out and "demo config" not in captured.err
 
 
-def test_demo_models_trains_where_the_demo_config_looks(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
+def test_demo_models_trains_where_the_demo_config_looks(tmp_path, demo_copy, capsys):
+    work = tmp_path / "work"
     assert cli_entry.main(["demo-models"]) == 0
     for name in ("quality", "domain"):
-        card = json.loads((tmp_path / "out" / "models" / name / "model.json").read_text())
-        metrics = json.loads((tmp_path / "out" / "models" / name / "metrics.json").read_text())
+        card = json.loads((work / "out" / "models" / name / "model.json").read_text())
+        metrics = json.loads((work / "out" / "models" / name / "metrics.json").read_text())
         assert card["backend"] == "fasttext" and metrics
-    assert f"domain: trained in {tmp_path / 'out' / 'models' / 'domain'}" in capsys.readouterr().out
+    assert f"domain: trained in {work / 'out' / 'models' / 'domain'}" in capsys.readouterr().out
     assert cli_entry.main(["demo-models"]) == 0
     assert "quality: already trained" in capsys.readouterr().out
     assert cli_entry.main(["run", "--dry-run"]) == 0                 # now the full demo plan checks out
