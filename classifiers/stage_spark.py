@@ -33,13 +33,13 @@ def run_classify(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
     settings = config.classify
     columns = _columns(config)
     docs = read_documents(spark, inputs)
-    ahead = scores_written_ahead(config, STAGE, inputs)
+    ahead = scores_written_ahead(spark, config, STAGE, inputs)
     if ahead:
         print(f"[classify] the scores were computed as the {ahead} stage wrote its documents: deciding only", flush=True)
         scored = docs
     else:
         stale = [c for c in _added_names(columns) if c in docs.columns]
-        if stale and has_scores_from_ahead(config, STAGE, inputs):
+        if stale and has_scores_from_ahead(spark, STAGE, inputs):
             print(f"[classify] the input's {', '.join(stale)} came from other models or options: scoring again", flush=True)
             docs = docs.drop(*stale)
         print(f"[classify] scoring with {', '.join(f'{n} ({d})' for n, d in settings.models.items())}", flush=True)

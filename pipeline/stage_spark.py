@@ -6,8 +6,9 @@ of the stage before it) and writes its stats file last (that file, with its run 
 drop_reason when kept, split into <out>/<stage>/ and <out>/rejected/<stage>/, and the counts
 aggregated from what was written (exact under task retries, unlike accumulators). A later stage
 that scores ahead (pipeline/stages.py: classify) adds its scores to the kept documents in that
-write, and `_scores_for_<stage>.json` beside them records what determined them; `scores_written_ahead`
-tells that later stage whether its input already holds its scores.
+write, and the metadata of those columns (in the Parquet footer's Spark schema: no side file, which
+polars would refuse in a bare directory read, and nothing that can outlive the data) records what
+determined them; `scores_written_ahead` tells that later stage whether its input holds its scores.
 `read_documents` reads a stage's input documents.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pyspark.sql import functions as F
 
 from pipeline import outputs, stages, storage
 from pipeline.config import RunConfig
-from pipeline.io import InputError, join, read_text, write_text
+from pipeline.io import InputError, write_text
 from pipeline.progress_spark import progress
 from pipeline.spark import path_matches, persist_on_disk, write_parquet
 
@@ -70,49 +71,57 @@ def commit_outcome(spark: SparkSession, config: RunConfig, stage: str, decided: 
         kept = decided.where(F.col("drop_reason").isNull()).drop(*kept_drops)
         for later in ahead:      # the kept documents only: what the later stage would score
             print(f"[{stage}] scoring the kept documents for {later.name} as they are written", flush=True)
+            before = set(kept.columns)
             kept = later.add_scores(spark, config, kept)
+            record = json.dumps({"written_by": stage, "identity": later.scores_identity(config)},
+                                sort_keys=True, default=str)
+            for column in [c for c in kept.columns if c not in before]:
+                kept = kept.withMetadata(column, {_scores_key(later.name): record})
         write_parquet(kept, kept_path)
         write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
     finally:
         if persist:
             decided.unpersist()
-    for later in ahead:
-        record = {"written_by": stage, "identity": later.scores_identity(config)}
-        write_text(join(kept_path, _scores_marker(later.name)), json.dumps(record, sort_keys=True, default=str),
-                   storage.storage_options(config.spark.conf))
     stats = {**outcome_stats(spark, kept_path, rejected_path), "outputs": {"kept": kept_path, "rejected": rejected_path}}
     if ahead:
         stats["scored_ahead"] = [later.name for later in ahead]
     return stats
 
 
-def scores_written_ahead(config: RunConfig, stage: str, inputs: list[str]) -> str | None:
+def scores_written_ahead(spark: SparkSession, config: RunConfig, stage: str, inputs: list[str]) -> str | None:
     """The stage that wrote `stage`'s scores into every input, with what determines them now
     (models, their files, options): then `stage` only decides. None when any input lacks them."""
     expected = _canonical(stages.get(stage).scores_identity(config))
-    options = storage.storage_options(config.spark.conf)
     writers = set()
-    for path in inputs:
-        text = read_text(join(path, _scores_marker(stage)), options)
-        record = json.loads(text) if text else {}
-        if _canonical(record.get("identity")) != expected:
+    for record in _scores_records(spark, stage, inputs):
+        if record is None or _canonical(record.get("identity")) != expected:
             return None
         writers.add(record.get("written_by"))
     return writers.pop() if len(writers) == 1 else None
 
 
-def has_scores_from_ahead(config: RunConfig, stage: str, inputs: list[str]) -> bool:
+def has_scores_from_ahead(spark: SparkSession, stage: str, inputs: list[str]) -> bool:
     """Whether some input holds `stage`'s scores written ahead, whatever determined them."""
-    options = storage.storage_options(config.spark.conf)
-    return any(read_text(join(path, _scores_marker(stage)), options) is not None for path in inputs)
+    return any(record is not None for record in _scores_records(spark, stage, inputs))
+
+
+def _scores_records(spark: SparkSession, stage: str, inputs: list[str]) -> list[dict | None]:
+    """Per input, the record of `stage`'s scores written ahead into it (read from its schema, one
+    footer per input), or None."""
+    records = []
+    for path in inputs:
+        found = [field.metadata[_scores_key(stage)] for field in spark.read.parquet(path).schema
+                 if _scores_key(stage) in (field.metadata or {})]
+        records.append(json.loads(found[0]) if found else None)
+    return records
 
 
 def _canonical(value) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _scores_marker(stage: str) -> str:
-    return f"_scores_for_{stage}.json"    # underscore: Spark and pyarrow skip it when reading the Parquet
+def _scores_key(stage: str) -> str:
+    return f"curate_scores_for_{stage}"
 
 
 def outcome_stats(spark: SparkSession, kept_path: str, rejected_path: str) -> dict:

@@ -17,14 +17,24 @@ def _parquet_dirs(out: Path) -> list[Path]:
 
 
 def test_every_output_directory_reads_with_polars_and_duckdb(spark, tmp_path):
+    from classifiers.model_files import save_model, train_model
+    from tests.classifiers.data import quality_dataset
+
     polars = pytest.importorskip("polars")
     duckdb = pytest.importorskip("duckdb")
-    assert run_job.main(["--input", str(SAMPLE), "--output", str(tmp_path),
-                         "--set", "stages=[extract, filter, dedup]"]) == 0
+    texts, labels = quality_dataset(40)
+    save_model(train_model("sklearn", texts, labels), tmp_path / "model")
+    out = tmp_path / "out"
+    # classify scores the filter's kept documents as they are written: filter/ holds its scores too
+    assert run_job.main(["--input", str(SAMPLE), "--output", str(out), "--set", "stages=[extract, filter, classify, dedup]",
+                         "--set", f"classify.models={{quality: {tmp_path / 'model'}}}",
+                         "--set", "classify.thresholds={}"]) == 0
+    tmp_path = out
     assert not sorted(tmp_path.rglob("*.crc")), "checksum side files in the outputs"
     directories = _parquet_dirs(tmp_path)
     names = {d.relative_to(tmp_path).as_posix() for d in directories}
-    assert {"extract", "filter", "dedup", "rejected/extract"} <= names, names
+    assert {"extract", "filter", "classify", "dedup", "rejected/extract"} <= names, names
+    assert "quality__score" in pq.read_schema(next((tmp_path / "filter").glob("*.parquet"))).names
     for directory in directories:
         expected = pq.ParquetDataset(directory).read().num_rows
         assert polars.read_parquet(f"{directory}/*.parquet").height == expected, directory

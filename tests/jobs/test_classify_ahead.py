@@ -60,8 +60,10 @@ def test_the_filter_writes_the_scores_and_classify_decides_as_its_own_pass_would
     assert filter_rejected and set(filter_kept) | set(filter_rejected) == ids
     assert all(r["quality__score"] is not None for r in filter_kept.values())   # scored as written
     assert "quality__score" not in next(iter(filter_rejected.values()))          # rejects never scored
-    marker = json.loads((ahead / "filter" / "_scores_for_classify.json").read_text())
-    assert marker["written_by"] == "filter"
+    schema = spark.read.parquet(str(ahead / "filter")).schema      # the record travels with the data
+    record = json.loads(schema["quality__score"].metadata["curate_scores_for_classify"])
+    assert record["written_by"] == "filter" and record["identity"]["scores"]["models"] == {"quality": str(models / "quality")}
+    assert not [p.name for p in (ahead / "filter").iterdir() if not p.name.endswith(".parquet") and p.name != "_SUCCESS"]
     assert stats(ahead, "filter")["scored_ahead"] == ["classify"]
     assert stats(ahead, "classify")["scored_in"] == "filter"
     assert stats(own, "classify")["scored_in"] == "classify"
