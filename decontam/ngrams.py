@@ -97,14 +97,22 @@ def batch_ngrams(texts: Sequence[str], spec: NgramSpec) -> tuple[np.ndarray, np.
     raw = np.frombuffer((_SEP.join(texts) + _SEP).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     codes = lower[raw]
     word = is_word[raw]
-    owner = np.repeat(np.arange(len(texts)), lengths)
-    spaceless = np.bincount(owner, weights=is_spaceless[raw], minlength=len(texts)) > SPACELESS_RATIO * (lengths - 1)
-    spaceless &= lengths > 1
-    per_char = spaceless[owner]
+    # Texts written mostly without spaces: found from one count per text, and only a batch that
+    # holds a space-less character at all pays for a per-character mask.
+    marks = is_spaceless[raw]
+    spaceless = np.zeros(len(texts), dtype=bool)
     previous = np.concatenate(([False], word[:-1]))
     following = np.concatenate((word[1:], [False]))
-    starts = np.flatnonzero(word & (~previous | per_char))
-    ends = np.flatnonzero(word & (~following | per_char)) + 1
+    starts, ends = word & ~previous, word & ~following
+    if marks.any():
+        counts = np.add.reduceat(marks.astype(np.int64), offsets[:-1]) if len(texts) else np.zeros(0, np.int64)
+        spaceless = (counts > SPACELESS_RATIO * (lengths - 1)) & (lengths > 1)
+        if spaceless.any():
+            per_char = np.repeat(spaceless, lengths)
+            starts |= word & per_char
+            ends |= word & per_char
+    starts = np.flatnonzero(starts)
+    ends = np.flatnonzero(ends) + 1
     empty = np.zeros(0, dtype=np.int64)
     if len(starts) == 0:
         return np.zeros(0, dtype=_U64), empty, empty, empty

@@ -104,3 +104,20 @@ def test_find_matches_yields_one_row_per_occurrence_and_benchmark(tmp_path):
 def test_cut_text(spans, margin, min_piece, max_pieces, expected):
     text = "0123456789" * 3
     assert cut_text(text, spans, margin, min_piece, max_pieces) == expected
+
+
+def test_a_batch_mixing_scripts_gives_each_text_its_own_ngrams():
+    """Space-less detection is per text: in one batch a Chinese text gets character n-grams and
+    an English one word n-grams, exactly as each alone (and an empty text none)."""
+    from decontam.ngrams import batch_ngrams
+
+    chinese = "今天的题目：下列哪一个城市是中国的首都并且历史最悠久？请回答。"
+    english = "Which planet in our solar system has the largest number of confirmed moons orbiting it today"
+    hashes, docs, starts, ends = batch_ngrams([english, "", chinese, english], SPEC)
+    for position, text in ((0, english), (2, chinese), (3, english)):
+        alone = _grams(text)
+        mine = docs == position
+        assert hashes[mine].tolist() == alone[0].tolist() and len(alone[0]) > 0
+        assert starts[mine].tolist() == alone[1].tolist() and ends[mine].tolist() == alone[2].tolist()
+    assert not (docs == 1).any()
+    assert (docs == 2).sum() == sum(ch.isalnum() for ch in chinese) - SPEC.char_n + 1   # characters, not words
