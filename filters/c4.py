@@ -305,7 +305,6 @@ class C4LineFilterV2(C4LineFilter):
         return END_PUNCTUATION + CJK_END_PUNCTUATION + OTHER_END_PUNCTUATION
 
 
-
 @register
 class C4LineFilterV3(C4LineFilterV2):
     """c4_lines_v2 where the two line rules read the scripts v2 still misjudges.
