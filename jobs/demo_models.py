@@ -19,6 +19,7 @@ from jobs import train_classifier
 from pipeline import demo
 from pipeline.cli import default_conf, run_main, tool_parser
 from pipeline.config import ConfigError, load_config
+from pipeline.io import is_remote
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                               "and domain): train your own with `curate train-classifier`")
         for name in names:
             target = config.classify.models[name]
-            if "://" in target:
+            if is_remote(target):
                 raise ConfigError(f"{where}: key 'classify.models.{name}': '{target}' is not a local "
                                   "directory: train locally, then copy the model there")
             if (Path(target) / "model.json").is_file() and not args.force:

@@ -28,15 +28,14 @@ from pipeline.stage_spark import execute
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser("run", __doc__.split("\n\n")[0])
+    parser = build_parser("run", __doc__.split("\n\n")[0], conf_help=(
+        "YAML run config (default: conf/default.yaml when present, else the demo config installed with "
+        "the package: `curate demo-models` trains its classifiers)"))
     parser.add_argument("--force", action="store_true",
                         help="rerun every stage (default: skip stages already complete with the same config)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (stages in order, their inputs and outputs, which a rerun skips) "
                              "and exit without starting Spark")
-    parser._option_string_actions["--conf"].help = (
-        "YAML run config (default: conf/default.yaml when present, else the demo config installed with "
-        "the package: `curate demo-models` trains its classifiers)")
 
     def job() -> int:
         args, config = parse_args_and_config(parser, argv, demo_fallback=True)

@@ -37,12 +37,13 @@ def tool_parser(name: str, doc: str) -> argparse.ArgumentParser:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def build_parser(name: str, description: str, input_help: str = _RAW_INPUT_HELP) -> argparse.ArgumentParser:
+def build_parser(name: str, description: str, input_help: str = _RAW_INPUT_HELP,
+                 conf_help: str = f"YAML run config (default: {DEFAULT_CONF} when present, else built-in defaults)"
+                 ) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m jobs.{name}", description=description, epilog=_EPILOG.format(name=name),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--conf", metavar="FILE",
-                        help=f"YAML run config (default: {DEFAULT_CONF} when present, else built-in defaults)")
+    parser.add_argument("--conf", metavar="FILE", help=conf_help)
     parser.add_argument("--input", metavar="GLOB", nargs="+", help=input_help)
     parser.add_argument("--output", metavar="DIR", help="output directory or URI; overrides the config's `output`")
     parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
