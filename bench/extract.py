@@ -14,6 +14,15 @@ per CPU second, the job's counted over every process it runs (driver, JVM, Pytho
 children; Linux /proc). Wall-time ratios hold only on a quiet machine: on a busy one the job's
 processes do not get their cores, and its pages/s per core understate it; the CPU ratios do not.
 
+Per page and per job: a Spark job pays a fixed cost whatever it holds (planning and code generation,
+three Spark jobs for the two writes and the counts, task start-up, a new extractor child per
+worker: ~1.3 s of wall time on local[2]), which on 1,200 pages weighs as much as the extractor's own
+work on resiliparse. So each job also runs on a quarter of the corpus (the first copies), and the
+difference between the two runs gives the cost of a page alone: `job_marginal_ratio` (and
+`_resiliparse`) = the marginal pages/s per core / the bare loop's, `job_fixed_s` the intercept
+(seconds a job costs before its first page). On a real crawl (millions of pages per stage) the
+marginal ratio is the one the job runs at.
+
 Gold section (bench/extract_quality.py, after the job part): every extractor bare on one core over the
 gold article pages and DATA_DIR's pages: token P/R/F1 against the gold bodies (dev and test halves)
 and pages/s per core; `extract_speedup` = the fast extractor / bare trafilatura default, `f1_ours`,
@@ -133,7 +142,8 @@ def in_process_run(corpus: str, extractor: str) -> tuple[int, float]:
     return figures["pages"], figures["seconds"], figures["cpu_seconds"]
 
 
-def tile(data_dir: Path, min_pages: int, workdir: Path) -> tuple[str, list[str]]:
+def tile(data_dir: Path, min_pages: int, workdir: Path) -> tuple[str, list[str], int]:
+    """A folder of links to DATA_DIR's WARC files, `copies` times over: (folder, links, copies)."""
     sources = sorted(p for p in glob.glob(str(data_dir / "**" / "*.warc*"), recursive=True)
                      if p.endswith((".warc", ".warc.gz")))
     if not sources:
@@ -149,14 +159,26 @@ def tile(data_dir: Path, min_pages: int, workdir: Path) -> tuple[str, list[str]]
             link.symlink_to(Path(source).resolve())  # a relative DATA_DIR would leave broken links
             tiled.append(str(link))
     print(f"corpus: {len(sources)} files x {copies} copies, {per_copy * copies} HTML pages", flush=True)
-    return str(corpus), tiled
+    return str(corpus), tiled, copies
+
+
+def quarter(corpus: str, copies: int, workdir: Path) -> str:
+    """A corpus of the first quarter of the copies (at least one), for the per-page figures."""
+    small = workdir / "corpus-quarter"
+    small.mkdir()
+    for link in sorted(Path(corpus).iterdir()):
+        if int(link.name.split("-", 1)[0]) < max(1, copies // 4):
+            (small / link.name).symlink_to(link.resolve())
+    return str(small)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data_dir", nargs="?", default=str(DEFAULT_DATA))
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--min-pages", type=int, default=1200)
+    parser.add_argument("--min-pages", type=int, default=1200,
+                        help="tile the WARC files until the corpus holds this many HTML pages (the job also "
+                             "runs on a quarter of it, for the per-page figures)")
     parser.add_argument("--resiliparse", action="store_true", help="also measure the resiliparse fast path")
     parser.add_argument("--gold", default=str(extract_quality.DEFAULT_GOLD),
                         help="article-extraction benchmark folder (html/, ground-truth.json) for the gold section")
@@ -177,7 +199,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-extract-"))
     figures: dict[str, float | int] = {"cores": args.cores}
     try:
-        corpus, paths = tile(Path(args.data_dir), args.min_pages, workdir)
+        corpus, paths, copies = tile(Path(args.data_dir), args.min_pages, workdir)
+        small = quarter(corpus, copies, workdir)
         spark = build_session(SparkConfig(master=f"local[{args.cores}]", shuffle_partitions=args.cores))
         # Steady state: JVM start-up, Python workers and model loading are paid once per cluster,
         # not per corpus, so one small untimed run comes first.
@@ -194,7 +217,15 @@ def main() -> None:
             figures[f"{prefix}inprocess_docs_per_s"] = round(docs / seconds, 2)
             figures[f"{prefix}inprocess_docs_per_cpu_s"] = round(docs / cpu, 2)
             print(f"in-process {extractor}: {docs} pages in {seconds:.1f}s on 1 core ({cpu:.1f} CPU s)", flush=True)
+            small_docs, small_seconds, small_cpu = job(spark, small, str(workdir / f"small-{extractor}"), extractor)
+            print(f"job {extractor} on a quarter: {small_docs} pages in {small_seconds:.1f}s ({small_cpu:.1f} CPU s)",
+                  flush=True)
             docs, seconds, cpu = job(spark, corpus, str(workdir / f"out-{extractor}"), extractor)
+            added, added_s, added_cpu = docs - small_docs, seconds - small_seconds, cpu - small_cpu
+            if added > 0 and added_s > 0 and added_cpu > 0:
+                figures[f"{prefix}marginal_docs_per_s_per_core"] = round(added / added_s / args.cores, 2)
+                figures[f"{prefix}marginal_docs_per_cpu_s"] = round(added / added_cpu, 2)
+                figures[f"{prefix}fixed_s"] = round(small_seconds - small_docs / (added / added_s), 2)
             figures[f"{prefix}job_docs"] = docs
             figures[f"{prefix}job_docs_per_s_per_core"] = round(docs / seconds / args.cores, 2)
             figures[f"{prefix}job_docs_per_cpu_s"] = round(docs / cpu, 2)
@@ -217,6 +248,12 @@ def main() -> None:
                 figures[f"{prefix}job_docs_per_cpu_s"] / figures[f"{prefix}bare_docs_per_cpu_s"], 3)
             figures[f"inprocess_cpu_ratio{suffix}"] = round(
                 figures[f"{prefix}inprocess_docs_per_cpu_s"] / figures[f"{prefix}bare_docs_per_cpu_s"], 3)
+            if f"{prefix}marginal_docs_per_s_per_core" in figures:   # per page, the job's fixed cost aside
+                figures[f"job_marginal_ratio{suffix}"] = round(
+                    figures[f"{prefix}marginal_docs_per_s_per_core"] / figures[f"{prefix}bare_docs_per_s"], 3)
+                figures[f"job_marginal_cpu_ratio{suffix}"] = round(
+                    figures[f"{prefix}marginal_docs_per_cpu_s"] / figures[f"{prefix}bare_docs_per_cpu_s"], 3)
+                figures[f"job_fixed_s{suffix}"] = figures[f"{prefix}fixed_s"]
         if args.resiliparse:
             figures["resiliparse_speedup_per_core"] = round(
                 figures["resiliparse_job_docs_per_s_per_core"] / figures["job_docs_per_s_per_core"], 2)
