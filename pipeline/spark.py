@@ -32,6 +32,14 @@ def launched_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+# A stage's Parquet input splits into at least this many tasks per core (up to Spark's 128 MB per
+# task): Spark's default of one per core gives, say, 300 MB on 2 cores three tasks, the last one
+# running alone for a third of a Python-heavy stage (filter, classify). Small inputs still pack
+# into few tasks (a task opens at least 4 MB), large ones are unchanged.
+SCAN_SPLITS_PER_CORE = 3
+_SCAN_SPLITS = "spark.sql.files.minPartitionNum"
+
+
 def build_session(config: SparkConfig, app_name: str | None = None, *, verbose: bool | None = None) -> SparkSession:
     """A session on `config.master` (local[*] by default) unless spark-submit chose the master.
 
@@ -90,6 +98,8 @@ def build_session(config: SparkConfig, app_name: str | None = None, *, verbose: 
     if auto:
         session.conf.set("spark.sql.shuffle.partitions",
                          str(auto_shuffle_partitions(session.sparkContext.defaultParallelism)))
+    if _SCAN_SPLITS not in config.conf and _SCAN_SPLITS not in submitted:
+        session.conf.set(_SCAN_SPLITS, str(SCAN_SPLITS_PER_CORE * session.sparkContext.defaultParallelism))
     _share_storage_settings(session, config)
     return session
 

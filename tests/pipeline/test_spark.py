@@ -137,3 +137,23 @@ def test_outcome_stats_counts_both_outputs_in_one_job(spark, tmp_path):
     jobs = tracker.getJobIdsForGroup("outcome-stats-test")
     # One collect (AQE may submit its shuffle map stages as jobs of their own: at most one per side).
     assert len(jobs) <= 3, jobs
+
+
+@pytest.mark.spark
+def test_a_stage_input_splits_into_three_tasks_per_core(spark, tmp_path):
+    """36 MB of Parquet on local[2]: Spark's default split (one task per core, at most 128 MB each)
+    gives 2 tasks; a Python-heavy stage wants enough to balance (pipeline.spark.SCAN_SPLITS_PER_CORE)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.spark import SCAN_SPLITS_PER_CORE
+
+    rng = np.random.default_rng(0)
+    for k in range(4):   # incompressible: the files weigh what they hold
+        blobs = [rng.bytes(1 << 20) for _ in range(9)]
+        pq.write_table(pa.table({"blob": pa.array(blobs, pa.binary())}), tmp_path / f"part-{k}.parquet",
+                       row_group_size=1, compression="none")
+    cores = spark.sparkContext.defaultParallelism
+    assert spark.conf.get("spark.sql.files.minPartitionNum") == str(SCAN_SPLITS_PER_CORE * cores)
+    assert spark.read.parquet(str(tmp_path)).rdd.getNumPartitions() >= SCAN_SPLITS_PER_CORE * cores
