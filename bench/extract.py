@@ -16,8 +16,8 @@ processes do not get their cores, and its pages/s per core understate it; the CP
 
 Per page and per job: a Spark job pays a fixed cost whatever it holds (planning and code generation,
 three Spark jobs for the two writes and the counts, task start-up, a new extractor child per
-worker: ~1.3 s of wall time on local[2]), which on 1,200 pages weighs as much as the extractor's own
-work on resiliparse. So each job also runs on a quarter of the corpus (the first copies), and the
+worker, and its last task finishing alone: 2 s with resiliparse, 5 s with trafilatura on local[2]),
+which on 1,200 pages weighs as much as the extractor's own work on resiliparse. So each job also runs on a quarter of the corpus (the first copies), and the
 difference between the two runs gives the cost of a page alone: `job_marginal_ratio` (and
 `_resiliparse`) = the marginal pages/s per core / the bare loop's, `job_fixed_s` the intercept
 (seconds a job costs before its first page). On a real crawl (millions of pages per stage) the
