@@ -27,6 +27,7 @@ from filters.base import DEFAULT_LANG, Batch, FilterConfigError, TextModifier, T
 from filters.registry import get_filter, known_filters
 from pipeline.config import FilterConfig, dump_yaml, RunConfig
 from pipeline.sandbox import Failure, Sandbox
+from pipeline.text import shared_tokenization
 
 TIMEOUT_COLUMN = "filter__timeout"    # 1.0: the document passed filter.timeout_s (scores NaN)
 TIMEOUT_REASON = "filter_timeout"
@@ -74,14 +75,15 @@ class FilterChain:
         texts = [d[0] for d in documents]
         langs, urls, domains = [d[1] for d in documents], [d[2] for d in documents], [d[3] for d in documents]
         columns: dict[str, np.ndarray] = {}
-        for f in self.filters:
-            view = Batch(texts, langs, urls, domains)
-            if isinstance(f, TextModifier):
-                texts, scores = f.apply(view)
-            else:
-                scores = f.score(view)
-            for metric, values in scores.items():
-                columns[f"{f.prefix}__{metric}"] = np.asarray(values, dtype=np.float64)
+        with shared_tokenization():     # the filters tokenise each document (and line) once between them
+            for f in self.filters:
+                view = Batch(texts, langs, urls, domains)
+                if isinstance(f, TextModifier):
+                    texts, scores = f.apply(view)
+                else:
+                    scores = f.score(view)
+                for metric, values in scores.items():
+                    columns[f"{f.prefix}__{metric}"] = np.asarray(values, dtype=np.float64)
         names = self.score_names()
         if list(columns) != names:
             raise RuntimeError(f"the filters returned the scores {list(columns)}, expected {names}")

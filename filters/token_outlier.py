@@ -26,21 +26,30 @@ DEFAULT_BUCKETS = 1 << 16
 _PSEUDO_COUNT = 0.01
 
 
+# Bucket of each token seen lately, per bucket count: most tokens of a document are frequent
+# words, so a lookup replaces encoding and hashing them again. Cleared when it grows past the cap.
+_BUCKET_CACHE: dict[int, dict[str, int]] = {}
+_BUCKET_CACHE_TOKENS = 500_000
+
+
 def token_buckets(text: str, segmentation: str, buckets: int) -> np.ndarray:
     """Bucket index of every token: crc32 is stable across processes, unlike hash()."""
     tokens = words(text.lower(), segmentation)
-    return np.fromiter((zlib.crc32(t.encode("utf-8")) % buckets for t in tokens), dtype=np.int64,
-                       count=len(tokens))
+    known = _BUCKET_CACHE.setdefault(buckets, {})
+    if len(known) > _BUCKET_CACHE_TOKENS:
+        known.clear()
+    for token in set(tokens).difference(known):
+        known[token] = zlib.crc32(token.encode("utf-8")) % buckets
+    return np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
 
 
 def token_histogram(texts, langs, segmentation: dict[str, str], buckets: int = DEFAULT_BUCKETS) -> np.ndarray:
     """Summed bucket counts of a batch of documents; Spark adds these up over partitions."""
-    total = np.zeros(buckets, dtype=np.float64)
-    for text, lang in zip(texts, langs):
-        if text:
-            total += np.bincount(token_buckets(text, segmentation_for(lang, segmentation), buckets),
-                                 minlength=buckets)
-    return total
+    ids = [token_buckets(text, segmentation_for(lang, segmentation), buckets)
+           for text, lang in zip(texts, langs) if text]
+    if not ids:
+        return np.zeros(buckets, dtype=np.float64)
+    return np.bincount(np.concatenate(ids), minlength=buckets).astype(np.float64)
 
 
 def load_reference(path: str | Path) -> np.ndarray:
@@ -89,9 +98,8 @@ class TokenOutlierFilter(DocumentFilter):
             ids = token_buckets(text or "", segmentation_for(lang, self.segmentation), self.buckets)
             if len(ids) < self.min_tokens:
                 continue  # too short for a meaningful distribution: NaN never fails a rule
-            counts = np.bincount(ids, minlength=self.buckets)
-            present = np.nonzero(counts)[0]
-            p = counts[present] / len(ids)
+            present, counts = np.unique(ids, return_counts=True)   # the buckets present, ascending
+            p = counts / len(ids)
             kl[i] = float(np.sum(p * (np.log(p) - self.log_q[present])))
         return {"kl": kl}
 

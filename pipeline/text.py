@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
+from typing import Iterator
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -107,6 +109,12 @@ def words(text: str, segmentation: str = "whitespace") -> list[str]:
     Burmese), with its combining marks, is one token; other runs are split as with whitespace,
     so mixed text stays sensible. One regex pass either way.
     """
+    if _SHARED is not None:
+        return _shared(words, _words, text, segmentation)
+    return _words(text, segmentation)
+
+
+def _words(text: str, segmentation: str) -> list[str]:
     if segmentation == "whitespace":
         return _WORD.findall(text)
     if segmentation == "chars":
@@ -123,11 +131,46 @@ def tokens(text: str, segmentation: str = "whitespace") -> list[str]:
     mark its own token ('...' and '--' one). A token is a word when its first or last character
     is a word character. chars: as words(), a space-less character is one token.
     """
+    if _SHARED is not None:
+        return _shared(tokens, _tokens, text, segmentation)
+    return _tokens(text, segmentation)
+
+
+def _tokens(text: str, segmentation: str) -> list[str]:
     if segmentation == "whitespace":
         return _TOKEN.findall(text)
     if segmentation == "chars":
         return _CHARS_TOKEN.findall(text)
     raise ValueError(f"unknown segmentation {segmentation!r} (known: {', '.join(SEGMENTATIONS)})")
+
+
+# words() and tokens() results while a shared_tokenization() block runs: {(function, segmentation, text): list}.
+_SHARED: dict | None = None
+
+
+@contextmanager
+def shared_tokenization() -> Iterator[None]:
+    """Inside the block, words() and tokens() of one text are computed once and the same list is
+    returned to every later caller, which must not modify it. The filters of a chain read the same
+    documents and lines (gopher_quality, gopher_repetition and fineweb each count tokens(); c4 and
+    gopher_repetition words per line): one regex pass instead of three. Memory: the tokens of the
+    block's texts, released when it ends; so a block should span one batch, not a stream."""
+    global _SHARED
+    outer = _SHARED
+    if outer is None:
+        _SHARED = {}
+    try:
+        yield
+    finally:
+        _SHARED = outer
+
+
+def _shared(kind, compute, text: str, segmentation: str) -> list[str]:
+    key = (kind, segmentation, text)
+    found = _SHARED.get(key)
+    if found is None:
+        found = _SHARED[key] = compute(text, segmentation)
+    return found
 
 
 def segmentation_for(lang: str | None, table: dict[str, str]) -> str:

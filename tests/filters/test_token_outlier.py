@@ -47,3 +47,29 @@ def test_reference_file_round_trip_and_missing_reference(tmp_path):
         TokenOutlierFilter({"reference": str(tmp_path / "absent.npy")})
     with pytest.raises(FilterConfigError, match="needs a corpus distribution"):
         TokenOutlierFilter().score(Batch([PROSE], ["en"]))
+
+
+def test_buckets_are_crc32_of_the_lowercased_words_however_often_seen():
+    """token_buckets remembers the buckets of tokens it has seen: the same answer as hashing each
+    token afresh, for tokens met the first time, met again, and after the memory was cleared."""
+    import zlib
+
+    from filters import token_outlier
+    from pipeline.text import words
+
+    def fresh(text, buckets):
+        return [zlib.crc32(t.encode("utf-8")) % buckets for t in words(text.lower())]
+
+    for buckets in (97, 4096):
+        for text in (PROSE, LOGS, PROSE + " Über café naïve", ""):
+            assert token_outlier.token_buckets(text, "whitespace", buckets).tolist() == fresh(text, buckets)
+    token_outlier._BUCKET_CACHE.clear()
+    assert token_outlier.token_buckets(LOGS, "whitespace", 97).tolist() == fresh(LOGS, 97)
+
+
+def test_histogram_of_a_batch_is_the_sum_of_its_documents():
+    texts, langs = [PROSE, LOGS, "", "我们在学习中文"], ["en", "en", "en", "zh"]
+    whole = token_histogram(texts, langs, {"zh": "chars"}, buckets=512)
+    parts = sum(token_histogram([t], [l], {"zh": "chars"}, buckets=512) for t, l in zip(texts, langs))
+    assert whole.dtype == np.float64 and whole.sum() > 0
+    assert np.array_equal(whole, parts)
