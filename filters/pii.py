@@ -153,6 +153,14 @@ def _intl_phone_end(text: str, plus: int) -> int:
 
 
 PHONE_INTL = _IntlPhonePattern()
+# What every match of a pattern contains, found many times faster than the pattern (no lookbehind
+# tried at every character): a pass whose hint is not in the text is skipped, with the same result.
+# (tests/filters/test_pii.py checks each hint against its pattern on generated text.)
+_IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")          # two of the (hex{0,4}:){2,7} groups
+_IPV4_HINT = re.compile(r"\.\d{1,3}\.\d")               # '.b.c' of a.b.c.d
+_CARD_HINT = re.compile(r"\d(?:[ \-]?\d){12}")           # the first 13 digits
+_NANP_HINT = re.compile(r"\d{3}[ .\-]\d{4}")             # the last 7 digits
+_NATIONAL_HINT = re.compile(r"0\d{1,4}\)?[ .\-/]\d\d")    # the trunk prefix and the next group's start
 _DATE = re.compile(r"\d{1,2}([./\-])\d{1,2}\1(?:19|20)\d\d(?!\d)|(?:19|20)\d\d([./\-])\d{1,2}\2\d{1,2}")
 _NUMBER_BEFORE = re.compile(r"\d[ .,]$")
 _CURRENCY = "$€£¥₹₽₩"
@@ -287,18 +295,18 @@ class PiiRedactor(TextModifier):
         keep = self.options.get("keep_ips")
         rules = _Rules(set(POPULAR_DNS_SERVERS if keep is None else keep),
                        bool(self.options.get("redact_non_global_ips", False)))
-        passes = [("email", EMAIL, rules.email, "@"), ("ip", IPV6, rules.ipv6, ":"),
-                  ("ip", IPV4, rules.ipv4, "."), ("card", CARD, rules.card, None),
-                  ("phone", PHONE_INTL, rules.phone, "+"), ("phone", PHONE_NANP, rules.phone, None),
-                  ("phone", PHONE_NATIONAL, rules.phone, "0")]
+        passes = [("email", EMAIL, rules.email, "@"), ("ip", IPV6, rules.ipv6, _IPV6_HINT),
+                  ("ip", IPV4, rules.ipv4, _IPV4_HINT), ("card", CARD, rules.card, _CARD_HINT),
+                  ("phone", PHONE_INTL, rules.phone, "+"), ("phone", PHONE_NANP, rules.phone, _NANP_HINT),
+                  ("phone", PHONE_NATIONAL, rules.phone, _NATIONAL_HINT)]
         self.passes = [p for p in passes if p[0] in self.types]
 
     def redact_text(self, text: str) -> tuple[str, dict[str, int]]:
         counts = dict.fromkeys(PII_TYPES, 0)
         if not text or not _HINT.search(text):
             return text, counts
-        for kind, pattern, accept, needle in self.passes:
-            if needle is None or needle in text:
+        for kind, pattern, accept, hint in self.passes:
+            if hint in text if isinstance(hint, str) else hint.search(text):
                 text, found = redact(pattern, text, accept, self.placeholders[kind])
                 counts[kind] += found
         return text, counts

@@ -156,3 +156,41 @@ def test_score_columns_do_not_depend_on_content():
     _, empty = PiiRedactor().apply(Batch([""], ["en"]))
     _, full = PiiRedactor().apply(Batch(["a@b.com"], ["en"]))
     assert list(empty) == list(full) == ["emails", "ips", "phones", "cards", "total", "density"]
+
+
+@pytest.mark.parametrize("pattern, hint", [
+    ("IPV6", "_IPV6_HINT"), ("IPV4", "_IPV4_HINT"), ("CARD", "_CARD_HINT"),
+    ("PHONE_NANP", "_NANP_HINT"), ("PHONE_NATIONAL", "_NATIONAL_HINT")])
+def test_a_pass_is_skipped_only_where_its_pattern_cannot_match(pattern, hint):
+    """Each pass's hint is in every text its pattern matches: on 30,000 generated strings of digits,
+    hex letters, separators and brackets (where the patterns match often), and on this file's examples."""
+    import random
+
+    from filters import pii
+
+    pattern, hint = getattr(pii, pattern), getattr(pii, hint)
+    rng = random.Random(11)
+
+    def number() -> str:    # digit groups between separators: the stuff of addresses, cards and phones
+        if rng.random() < 0.1:
+            return ".".join(str(rng.randrange(300)) for _ in range(rng.randrange(3, 6))) + rng.choice(["", ".", ":", " x"])
+        parts = []
+        for _ in range(rng.randrange(2, 7)):
+            group = "".join(rng.choice("0123456789") for _ in range(rng.choice([1, 2, 3, 3, 4, 4, 5])))
+            if rng.random() < 0.15:
+                group = rng.choice(["(", "(0"]) + group + ")"
+            elif rng.random() < 0.15:
+                group = rng.choice(["abc", "fe", "x", "0"]) + group
+            parts.append(group)
+        if rng.random() < 0.5:  # one separator throughout: 192.168.0.1, 555-867-5309, 4111 1111 ...
+            seps = [rng.choice(" .-:")] * (len(parts) - 1) + [rng.choice(["", " ", ":", "."])]
+        else:
+            seps = [rng.choice(" .-/:") if rng.random() < 0.9 else rng.choice(["", "::", "+", "%"]) for _ in parts]
+        return rng.choice(["", " ", "+", "a", "."]) + "".join(p + s for p, s in zip(parts, seps))
+
+    texts = [number() for _ in range(30_000)]
+    texts += ["Call 555-867-5309 or (0)20 7946 0958", "4111 1111 1111 1111", "fe80::1%eth0 and 192.168.0.1",
+              "2001:db8::ff00:42:8329", "+44 20 7946 0958", "030 1234567", "(030) 12 34 56 78", "::ffff:8.8.8.8"]
+    matched = [text for text in texts if pattern.search(text)]
+    assert len(matched) > 50                      # the generator does reach the patterns
+    assert [text for text in matched if not hint.search(text)] == []
