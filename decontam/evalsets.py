@@ -95,12 +95,17 @@ def build_index(folder: str, fields: list[str], spec: NgramSpec, chunk: int = 20
 
 
 def lookup(hashes: np.ndarray, index_hashes: np.ndarray) -> np.ndarray:
-    """Positions of `hashes` found in the sorted index (a boolean mask)."""
+    """Positions of `hashes` found in the sorted index (a boolean mask). The keys are searched in
+    sorted order: numpy then starts each search where the last one ended (half the time)."""
     if len(index_hashes) == 0 or len(hashes) == 0:
         return np.zeros(len(hashes), dtype=bool)
-    at = np.searchsorted(index_hashes, hashes)
+    order = np.argsort(hashes)
+    keys = hashes[order]
+    at = np.searchsorted(index_hashes, keys)
     at[at == len(index_hashes)] = 0
-    return index_hashes[at] == hashes
+    found = np.empty(len(hashes), dtype=bool)
+    found[order] = index_hashes[at] == keys
+    return found
 
 
 def check_eval_sets(config) -> None:

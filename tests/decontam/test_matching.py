@@ -121,3 +121,40 @@ def test_a_batch_mixing_scripts_gives_each_text_its_own_ngrams():
         assert starts[mine].tolist() == alone[1].tolist() and ends[mine].tolist() == alone[2].tolist()
     assert not (docs == 1).any()
     assert (docs == 2).sum() == sum(ch.isalnum() for ch in chinese) - SPEC.char_n + 1   # characters, not words
+
+
+def test_runs_of_text_do_not_change_the_ngrams(monkeypatch):
+    """A batch is hashed in runs of about CHUNK_CHARS characters: with runs of a few texts each, every
+    text still gets exactly the n-grams, spans and text index it gets alone."""
+    from decontam import ngrams
+
+    texts = [f"document {i} says " + " ".join(f"w{(i * 7 + j) % 23}" for j in range(5 + i % 17)) for i in range(60)]
+    texts[7], texts[30] = "", "今天的题目：下列哪一个城市是中国的首都并且历史最悠久？请回答。"
+    monkeypatch.setattr(ngrams, "CHUNK_CHARS", 200)
+    assert len(list(ngrams.iter_ngrams(texts, SPEC))) > 10
+    hashes, docs, starts, ends = ngrams.batch_ngrams(texts, SPEC)
+    monkeypatch.setattr(ngrams, "CHUNK_CHARS", 1 << 30)
+    assert len(list(ngrams.iter_ngrams(texts, SPEC))) == 1
+    for i, text in enumerate(texts):
+        alone = _grams(text)
+        mine = docs == i
+        assert hashes[mine].tolist() == alone[0].tolist()
+        assert starts[mine].tolist() == alone[1].tolist() and ends[mine].tolist() == alone[2].tolist()
+    assert len(hashes) == sum(len(_grams(t)[0]) for t in texts) > 0
+
+
+def test_the_bloom_filter_passes_every_member_and_few_others():
+    """_candidates finds exactly the document n-grams in the index (the filter has no false negatives),
+    and lets few absent ones through to the binary search."""
+    from decontam import stage
+
+    rng = np.random.default_rng(5)
+    index = np.unique(rng.integers(0, 2**63, 100_000, dtype=np.int64).astype(np.uint64) * np.uint64(2))
+    absent = rng.integers(0, 2**63, 200_000, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1)
+    grams = np.concatenate([absent, index[::50]])
+    found = stage._candidates(grams, index)
+    assert found.tolist() == list(range(len(absent), len(grams)))
+    table, shift = stage._bloom(index)
+    bits = stage._bits(absent)
+    passed = ((table.take((absent >> shift).astype(np.intp)) & bits) == bits).mean()
+    assert passed < 0.03, passed
