@@ -14,8 +14,8 @@ Each rule also stays under MAX_SECONDS_PER_CHAR (a linear rule can still be ruin
 
 Rules: every registered filter (in a whitespace and, where it segments, a 'chars' language), the
 functions of pipeline/text.py, C4's sentence counter, the PII patterns one by one, MinHash
-shingling, the classifiers' normalisation, and the extract stage's text helpers (charset
-decoding, URL normalisation).
+shingling, the classifiers' normalisation, decontam's n-gram hashing, and the extract stage's text
+helpers (charset decoding, URL normalisation).
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from classifiers.normalize import normalize_texts
+from decontam.ngrams import NgramSpec, batch_ngrams
 from dedup.minhash import batch_shingle_hashes
 from filters import pii
 from filters.base import Batch, TextModifier
@@ -93,6 +94,7 @@ TEXT_RULES = {
     **{f"minhash.batch_shingle_hashes[{seg}]": (lambda text, seg=seg: batch_shingle_hashes([text], seg))
        for seg in T.SEGMENTATIONS},
     "classifiers.normalize_texts": lambda text: normalize_texts([text], max_chars=LARGEST * 2),
+    "decontam.batch_ngrams": lambda text: batch_ngrams([text, text[: len(text) // 2]], NgramSpec()),
     "extract.decode_html": lambda text: decode_html(text.encode("utf-8")),
     "extract.decode_html[latin-1]": lambda text: decode_html(text.encode("utf-8")[:-1] + b"\xe9"),
     "extract.looks_binary": lambda text: looks_binary(text.encode("utf-8")),
