@@ -38,7 +38,7 @@ def _bloom(hashes: np.ndarray) -> tuple[np.ndarray, np.uint64]:
     """A blocked Bloom filter of the (sorted) index, built once per worker: about 16 bits per n-gram
     (8 KB to 256 MB) in 64-bit words; an n-gram sets two bits (picked by its lowest twelve bits) of
     one word (picked by its top bits). A document n-gram is tested with one memory access, and only
-    the 1-2% that pass pay for a binary search (one bit per n-gram let 6% through, twice the search
+    the 0.5-2% that pass pay for a binary search (one bit per n-gram let 6% through, twice the search
     time of the whole test). Returns the words and the shift that picks one."""
     key = (len(hashes), int(hashes[0]) if len(hashes) else 0, int(hashes[-1]) if len(hashes) else 0)
     if key not in _FILTERS:
