@@ -12,6 +12,8 @@ from classifiers.normalize import MAX_CHARS, normalize_for_classifier, normalize
     ("It's 3.14", "it ' s 3 . 14"),
     ("  \n ", ""),
     ("a\x00b\u2028c", "a b c"),                     # controls and line separators become spaces
+    ("a\x01b\x1fc\x7fd\x0be", "a b c d e"),           # ASCII controls only: the bytes path
+    ("x\x85y\u2029z", "x y z"),                       # NEL and the paragraph separator
     ("नमस्ते दुनिया", "नमस्ते दुनिया"),                   # combining marks stay in their word
     ("bad \ud800 surrogate", "bad  \ufffd  surrogate"),
 ])
@@ -48,3 +50,12 @@ def test_truncates_at_a_space_and_is_deterministic():
     assert out == normalize_for_classifier(text)
     assert normalize_for_classifier("abcdef ghi", max_chars=8) == "abcdef"
     assert normalize_for_classifier("a" * 50, max_chars=10) == "a" * 10
+
+
+def test_breaks_become_spaces_whichever_path_a_batch_takes():
+    """A batch without NEL or a line/paragraph separator has its ASCII breaks replaced in its bytes,
+    one with them goes through the regex: both give each text what it gets alone."""
+    texts = ["é\tà\x1f€", "plain\nlines\r\n", "ünïcödé\x7f"]
+    assert normalize_texts(texts) == ["é à  €", "plain lines", "ünïcödé"]
+    assert normalize_texts(texts + ["nel\x85here"]) == ["é à  €", "plain lines", "ünïcödé", "nel here"]
+    assert normalize_texts(pa.array(texts).slice(1)) == ["plain lines", "ünïcödé"]
