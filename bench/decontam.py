@@ -1,7 +1,7 @@
 """Decontamination cost: the decontam stage's executor work per document against evaluation sets of
 10k and 1M n-grams, next to the filter stage's executor work on the same documents (one core each).
 
-    .venv/bin/python bench/decontam.py [DATA] [--docs 3000] [--sizes 10000,1000000]
+    .venv/bin/python bench/decontam.py [DATA] [--docs 3000] [--sizes 10000,1000000] [--repeats 3]
 
 Documents: real text from DATA (default ../shared/data): the Dolma Common Crawl sample, the gold
 article bodies and the UDHR translations, cut into documents of about 400 words. Evaluation sets:
@@ -9,7 +9,8 @@ examples of 60 words drawn from the documents' own vocabulary (Zipf-like, as rea
 real paragraphs of the documents, so some documents match. Reported: index build time and size,
 documents/s of `decontam.stage.find_matches` per core, the same for `filters.stage.score_batches`
 with conf/default.yaml's filters, their ratio (`cost_vs_filter`: the aim is < 0.1), and the peak RSS
-of this process (what a Python worker holds with the 1M index). Last line: one JSON object.
+of this process (what a Python worker holds with the 1M index). Each timing is the best of
+--repeats, the filter's and decontam's interleaved. Last line: one JSON object.
 """
 from __future__ import annotations
 
