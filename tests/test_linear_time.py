@@ -109,24 +109,21 @@ MEGABYTE_FAMILIES = ("dot-space", "url-letters", "one-letter", "scripts", "angle
 
 
 def _seconds(rule, text: str) -> float:
-    """CPU seconds per call (other processes' load does not count); a fast rule is called in
-    doubling loops until MIN_SECONDS in all, so that the clock's resolution does not decide."""
-    calls, total, loop = 0, 0.0, 1
-    while total < MIN_SECONDS and calls < 1 << 16:
-        started = time.process_time()
-        for _ in range(loop):
-            rule(text)
-        total += time.process_time() - started
-        calls += loop
-        loop *= 2
-    return total / calls
-
-
-def _best_of(rule, text: str, times: int = 3) -> float:
+    """CPU seconds per call (other processes' load does not count), the garbage collector off; a
+    fast rule is called in doubling loops until MIN_SECONDS in all, so that the clock's resolution
+    does not decide."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return min(_seconds(rule, text) for _ in range(times))
+        calls, total, loop = 0, 0.0, 1
+        while total < MIN_SECONDS and calls < 1 << 16:
+            started = time.process_time()
+            for _ in range(loop):
+                rule(text)
+            total += time.process_time() - started
+            calls += loop
+            loop *= 2
+        return total / calls
     finally:
         if enabled:
             gc.enable()
@@ -136,25 +133,19 @@ def growth(rule, family, start: int = START, largest: int = LARGEST) -> tuple[in
     """(n, seconds at n, seconds at 4n). n grows from `start` until a call takes MIN_SECONDS,
     up to largest / 4 (beyond, caches rather than the algorithm would decide); faster rules are
     timed over loops of calls."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        n = start
+    n = start
+    small = _seconds(rule, family(n))
+    if small < MIN_SECONDS and 4 * n < largest:   # jump to the size that takes MIN_SECONDS
+        n = min(largest // 4, 1 << max(0, math.ceil(math.log2(n * MIN_SECONDS / max(small, 1e-9)))))
         small = _seconds(rule, family(n))
-        if small < MIN_SECONDS and 4 * n < largest:   # jump to the size that takes MIN_SECONDS
-            n = min(largest // 4, 1 << max(0, math.ceil(math.log2(n * MIN_SECONDS / max(small, 1e-9)))))
-            small = _seconds(rule, family(n))
-        big = _seconds(rule, family(4 * n))
-        for _ in range(10):                   # suspicious: best of several, interleaved and
-            if big < 0.75 * MAX_RATIO * small:    # spread out (a busy hyperthread sibling
-                break                             # slows the CPU time of a burst of calls)
-            time.sleep(0.02)
-            big = min(big, _seconds(rule, family(4 * n)))
-            small = min(small, _seconds(rule, family(n)))
-        return n, small, big
-    finally:
-        if enabled:
-            gc.enable()
+    big = _seconds(rule, family(4 * n))
+    for _ in range(10):                   # suspicious: best of several, interleaved and
+        if big < 0.75 * MAX_RATIO * small:    # spread out (a busy hyperthread sibling
+            break                             # slows the CPU time of a burst of calls)
+        time.sleep(0.02)
+        big = min(big, _seconds(rule, family(4 * n)))
+        small = min(small, _seconds(rule, family(n)))
+    return n, small, big
 
 
 def check(name: str, rule, family: str, max_ratio: float = MAX_RATIO, **sizes) -> None:
@@ -165,7 +156,7 @@ def check(name: str, rule, family: str, max_ratio: float = MAX_RATIO, **sizes) -
         # Superlinear over one step only is the machine (a cache size between n and 4n: CI once
         # saw a plain regex scan take 6.3x from 16 K to 64 K characters); a backtracking rule
         # keeps growing, so it must also take max_ratio**2 x as long at 16n as at n to fail.
-        huge = _best_of(rule, FAMILIES[family](16 * n))
+        huge = min(_seconds(rule, FAMILIES[family](16 * n)) for _ in range(3))
         measured += f", {huge * 1e3:.2f} ms at {16 * n:,}"
         assert huge < max_ratio ** 2 * small, measured
 
