@@ -102,6 +102,7 @@ def bare(model_dir: Path, texts: list[str], batch: int) -> float:
 def normalize_rate(texts: list[str], batch: int) -> float:
     from classifiers.normalize import normalize_texts
 
+    normalize_texts(texts[:1])          # untimed: builds the code-point tables, once per process
     start = time.perf_counter()
     for i in range(0, len(texts), batch):
         normalize_texts(texts[i:i + batch])

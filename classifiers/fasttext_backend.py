@@ -138,9 +138,12 @@ class FastTextClassifier:
             return out
         with _zeroed_allocations():
             predicted, probs = self.model.predict(normalized, k=-1, threshold=0.0)
-        for row, (names, values) in enumerate(zip(predicted, probs)):
-            for name, value in zip(names, values):
-                out[row, int(name[len(_PREFIX):])] = value
+        # Every label per text, most probable first; none for a text without a known word or n-gram.
+        per_text = np.fromiter(map(len, predicted), np.int64, len(predicted))
+        if per_text.any():
+            columns = np.fromiter((int(name[len(_PREFIX):]) for names in predicted for name in names),
+                                  np.int64, int(per_text.sum()))
+            out[np.repeat(np.arange(len(predicted)), per_text), columns] = np.concatenate(probs)
         sums = out.sum(axis=1, keepdims=True)
         return np.divide(out, sums, out=np.full_like(out, 1.0 / n_labels), where=sums > 0)
 

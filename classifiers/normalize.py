@@ -18,16 +18,20 @@ Steps, in order (deterministic, no locale or model):
    "don ' t"); combining marks stay inside their word (Devanagari vowel signs, Thai tone marks);
 6. no leading or trailing space. Runs of spaces are left: both backends split on them.
 
-Steps 3-6 run as pyarrow (RE2) kernels, or one bytes.translate, over the whole batch: the
-per-document Python `re` of classifier_norm_v1 cost six times fastText's own `predict`, which made
-scoring, not the model, the bottleneck of the classify job.
+Steps 3-6 are per-code-point rules, so they run as two lookup tables over the batch's code points
+(one numpy array; built once per process from pyarrow's own kernels on every code point, so that
+they keep the meaning of the pyarrow (RE2) kernels they replace: utf8_lower, the break and
+punctuation classes below, utf8_trim_whitespace). The per-document Python `re` of
+classifier_norm_v1 cost six times fastText's own `predict`; the pyarrow kernels of the first v2
+still cost as much as `predict` (the punctuation regex most of it); the tables a third of that.
 """
 from __future__ import annotations
 
-import re
+import functools
 import unicodedata
 from typing import Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -36,9 +40,13 @@ MAX_CHARS = 20_000
 
 _BREAKS = r"[\x00-\x1f\x7f\x85\x{2028}\x{2029}]"
 _PUNCT = r"[^\p{L}\p{N}\p{M}_\s\p{Z}]"
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_ASCII_BREAKS_TO_SPACE = bytes(0x20 if byte < 0x20 or byte == 0x7F else byte for byte in range(256))
-_WIDE_BREAKS = ("\x85", "\u2028", "\u2029")
+_CODE_POINTS = 0x110000
+# Per code point, after lowercasing and breaks to spaces: punctuation (a token of its own), and
+# whitespace (trimmed at the ends).
+_IS_PUNCT, _IS_SPACE = 1, 2
+# Characters per run of steps 3-6: the arrays of a run stay in the CPU caches (twice as long and the
+# run costs twice as much per character).
+_RUN_CHARS = 1 << 18
 
 
 def normalize_texts(texts: Sequence[str] | pa.Array, max_chars: int = MAX_CHARS) -> list[str]:
@@ -48,27 +56,74 @@ def normalize_texts(texts: Sequence[str] | pa.Array, max_chars: int = MAX_CHARS)
     if isinstance(texts, (pa.Array, pa.ChunkedArray)):
         texts = texts.to_pylist()
     prepared = [_prepare(text or "", max_chars) for text in texts]
-    wide_breaks = any(break_ in text for text in prepared for break_ in _WIDE_BREAKS)
-    try:
-        prepared = pa.array(prepared, pa.string())
-    except (pa.ArrowException, UnicodeEncodeError):   # a lone surrogate somewhere: U+FFFD instead
-        prepared = pa.array([_valid_utf8(text) for text in prepared], pa.string())
-    prepared = _breaks_to_spaces(pc.utf8_lower(prepared), wide_breaks)
-    prepared = pc.replace_substring_regex(prepared, _PUNCT, r" \0 ")
-    return pc.utf8_trim_whitespace(prepared).to_pylist()
+    out: list[str] = []
+    start, chars = 0, 0
+    for end, text in enumerate(prepared, 1):      # runs of texts that fit in the CPU caches
+        chars += len(text)
+        if chars >= _RUN_CHARS or end == len(prepared):
+            out += _lower_and_split(prepared[start:end])
+            start, chars = end, 0
+    return out
 
 
-def _breaks_to_spaces(texts: pa.StringArray, wide_breaks: bool) -> pa.StringArray:
-    """Step 4. The ASCII breaks are single bytes that UTF-8 never uses inside another character, so
-    one bytes.translate of the batch's value buffer replaces them (the regex's scan was a sixth of
-    the normalisation). NEL and the line and paragraph separators (several bytes, rare; looked for
-    in the Python strings, where a search of a text without wide characters costs nothing) go
-    through the regex, in a batch that holds one."""
-    if wide_breaks or texts.offset or texts.buffers()[2] is None:
-        return pc.replace_substring_regex(texts, _BREAKS, " ")
-    validity, offsets, data = texts.buffers()
-    data = pa.py_buffer(data.to_pybytes().translate(_ASCII_BREAKS_TO_SPACE))
-    return pa.Array.from_buffers(pa.string(), len(texts), [validity, offsets, data], texts.null_count)
+def _lower_and_split(prepared: list[str]) -> list[str]:
+    """Steps 3-6 on texts already cut and in NFKC."""
+    sizes = np.fromiter(map(len, prepared), np.int64, len(prepared))
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    # surrogatepass: a lone surrogate stays one code point, which the table makes U+FFFD
+    points = np.frombuffer("".join(prepared).encode("utf-32-le", "surrogatepass"), np.uint32)
+    mapped_table, kind_table = _tables()
+    kind = kind_table[points]
+    index = np.int32 if 3 * len(points) < 2**31 else np.int64
+    punct = (kind & _IS_PUNCT).astype(index)
+    position = np.arange(len(points), dtype=index) + 2 * np.cumsum(punct, dtype=index) - punct   # " c "
+    out = np.full(len(points) + 2 * int(punct.sum()), 0x20, np.uint32)
+    out[position] = mapped_table[points]
+    text = out.tobytes().decode("utf-32-le")
+    # Trimming: each document runs from its first to its last character that is not whitespace.
+    solid = np.flatnonzero((kind & _IS_SPACE) == 0)
+    first = np.searchsorted(solid, bounds[:-1])
+    last = np.searchsorted(solid, bounds[1:]) - 1
+    spans = [(int(position[solid[a]]), int(position[solid[b]]) + 1) if a <= b else (0, 0)
+             for a, b in zip(first.tolist(), last.tolist())]
+    return [text[a:b] for a, b in spans]
+
+
+@functools.cache
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """(mapped, kind) per code point: what steps 2-4 make of it (lone surrogates U+FFFD, lowercase,
+    breaks a space) and, for that, _IS_PUNCT | _IS_SPACE. From pyarrow's kernels applied to every
+    code point (about 0.5 s, once per process)."""
+    code_points = np.arange(_CODE_POINTS, dtype=np.uint32)
+    valid = code_points[(code_points < 0xD800) | (code_points > 0xDFFF)]
+    chars = _as_arrow(valid)
+    lowered = pc.utf8_lower(chars)
+    lowered_points = np.frombuffer(lowered.buffers()[2].to_pybytes().decode("utf-8").encode("utf-32-le"), np.uint32)
+    if len(lowered_points) != len(valid):
+        raise RuntimeError("pyarrow's utf8_lower no longer maps one code point to one")
+    lowered_points = lowered_points.copy()
+    lowered_points[_matches(lowered, _BREAKS)] = 0x20
+    mapped = np.full(_CODE_POINTS, 0xFFFD, np.uint32)
+    mapped[valid] = lowered_points
+    punct = np.zeros(_CODE_POINTS, bool)
+    punct[valid] = _matches(chars, _PUNCT)
+    space = np.zeros(_CODE_POINTS, bool)
+    space[valid] = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(chars)), 0).to_numpy(zero_copy_only=False)
+    kind = (punct[mapped] * _IS_PUNCT | space[mapped] * _IS_SPACE).astype(np.uint8)
+    mapped.flags.writeable = kind.flags.writeable = False
+    return mapped, kind
+
+
+def _as_arrow(code_points: np.ndarray) -> pa.StringArray:
+    """One single-character string per code point, built from buffers (no Python strings)."""
+    data = code_points.tobytes().decode("utf-32-le").encode("utf-8")
+    widths = 1 + (code_points >= 0x80).astype(np.int32) + (code_points >= 0x800) + (code_points >= 0x10000)
+    offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.int32)
+    return pa.Array.from_buffers(pa.string(), len(code_points), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _matches(chars: pa.StringArray, pattern: str) -> np.ndarray:
+    return pc.match_substring_regex(chars, pattern).to_numpy(zero_copy_only=False)
 
 
 def normalize_for_classifier(text: str, max_chars: int = MAX_CHARS) -> str:
@@ -78,13 +133,13 @@ def normalize_for_classifier(text: str, max_chars: int = MAX_CHARS) -> str:
 
 def _prepare(text: str, max_chars: int) -> str:
     text = _cut(text, max_chars)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return text
-
-
-def _valid_utf8(text: str) -> str:
-    return _SURROGATE.sub("\ufffd", text)
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    # NFKC never reorders or composes across a newline (a starter that nothing composes with), so
+    # the lines that are not in NFKC are normalised alone: a page with one full-width character
+    # costs one line's normalisation, not the whole page's.
+    return "\n".join(line if unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
+                     for line in text.split("\n"))
 
 
 def _cut(text: str, max_chars: int) -> str:

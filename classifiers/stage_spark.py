@@ -23,7 +23,7 @@ from classifiers.model_files import models_identity, with_storage_settings
 from classifiers.scoring import TIMEOUT_COLUMN, TIMEOUT_REASON, label_column, score_batches, score_columns
 from pipeline.config import ConfigError, RunConfig
 from pipeline.storage import storage_options
-from pipeline.spark import arrow_schema, map_batches, persist_on_disk
+from pipeline.spark import add_columns, arrow_schema, persist_on_disk
 from pipeline.stage_spark import commit_outcome, has_scores_from_ahead, read_documents, scores_written_ahead
 
 STAGE = "classify"
@@ -59,13 +59,14 @@ def run_classify(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
 
 def add_scores(spark: SparkSession, config: RunConfig, docs: DataFrame) -> DataFrame:
     """`docs` with every model's score (and label) columns and classify__timeout, computed on the
-    executors: each model loads once per Python worker, a URI from a local copy fetched once per
+    executors from the text alone (only the text travels to Python): each model loads once per Python worker, a URI from a local copy fetched once per
     machine (classifiers/model_files.py), with the run's storage settings."""
     settings = config.classify
     columns = _columns(config)
-    return map_batches(docs, with_storage_settings, _arrow_schema(docs, columns), apply=score_batches,
-                       options=storage_options(config.spark.conf), models=settings.models, columns=columns,
-                       timeout_s=settings.timeout_s)
+    _arrow_schema(docs, columns)      # refuses a model whose columns the input already has
+    return add_columns(docs, with_storage_settings, _added_fields(columns),
+                       apply=score_batches, options=storage_options(config.spark.conf), models=settings.models,
+                       columns=columns, timeout_s=settings.timeout_s)
 
 
 def scores_identity(config: RunConfig) -> dict:

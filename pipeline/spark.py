@@ -1,5 +1,5 @@
 """The one Spark adapter: session construction, input listing, batch stages via mapInArrow,
-atomic Parquet writes and the Arrow schema of a frame.
+columns added from one column (add_columns), atomic Parquet writes and the Arrow schema of a frame.
 
 Who imports pyspark: this module, the driver-side modules named `*_spark.py` (each stage's
 DataFrame work, beside its batch logic) and the commands in `jobs/`; nothing else
@@ -13,11 +13,13 @@ import sys
 from functools import partial
 from typing import Callable, Iterable, Iterator
 
+import pandas as pd
 import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+from pyspark.sql.functions import pandas_udf
+from pyspark.sql.pandas.types import from_arrow_schema, from_arrow_type, to_arrow_schema
 
 from pipeline import storage
 from pipeline.cli import VERBOSE_ENV
@@ -194,6 +196,33 @@ def map_batches(frame: DataFrame, function: Callable[..., Iterator[pa.RecordBatc
                 schema: pa.Schema, **kwargs) -> DataFrame:
     """Apply a batch stage (pyarrow batches in, batches of `schema` out) to every partition."""
     return frame.mapInArrow(partial(function, **kwargs), from_arrow_schema(schema))
+
+
+def add_columns(frame: DataFrame, function: Callable[..., Iterator[pa.RecordBatch]], added: list[pa.Field],
+                column: str = "text", **kwargs) -> DataFrame:
+    """`frame` with the `added` fields that a batch stage computes from `column` alone.
+
+    Unlike map_batches, only `column` travels to the Python workers and only the added fields come
+    back (a scalar Arrow UDF: Spark keeps the rest of each row in the JVM and zips the results back
+    on): a scoring pass over long texts ships each text once instead of every column both ways.
+    `function` sees batches holding `column` and returns them with the added fields."""
+    struct = pa.struct(added)
+    names = [field.name for field in added]
+    apply = partial(function, **kwargs)
+
+    def batches(series: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+        texts = (pa.record_batch([pa.array(values, pa.string(), from_pandas=True)], names=[column])
+                 for values in series)
+        for out in apply(texts):
+            yield out.select(names).to_pandas()
+
+    # Non-deterministic to Spark, so that the optimiser never copies the call into each field's
+    # expression (the batch stage runs once per row, whatever reads its fields).
+    computed = pandas_udf(batches, from_arrow_type(struct)).asNondeterministic()
+    slot = "__added_columns"
+    with_struct = frame.withColumn(slot, computed(F.col(column)))
+    return with_struct.select(*[F.col(name) for name in frame.columns],
+                              *[F.col(slot)[name].alias(name) for name in names])
 
 
 def arrow_schema(frame: DataFrame, *added: pa.Field) -> pa.Schema:
