@@ -15,6 +15,9 @@ jobs/classify.py.
 """
 from __future__ import annotations
 
+from functools import partial
+from typing import Callable
+
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -67,6 +70,17 @@ def add_scores(spark: SparkSession, config: RunConfig, docs: DataFrame) -> DataF
     return add_columns(docs, with_storage_settings, _added_fields(columns),
                        apply=score_batches, options=storage_options(config.spark.conf), models=settings.models,
                        columns=columns, timeout_s=settings.timeout_s)
+
+
+def kept_scorer(config: RunConfig, schema: pa.Schema) -> tuple[list[pa.Field], Callable]:
+    """add_scores as a batch function (batches with `text` in, the same with the score columns out),
+    for the previous stage to run in its own decision pass (pipeline/stage_spark.decide_batches)."""
+    settings = config.classify
+    columns = _columns(config)
+    added = _added_fields(columns)
+    _refuse_clash(schema.names, added)
+    return added, partial(with_storage_settings, apply=score_batches, options=storage_options(config.spark.conf),
+                          models=settings.models, columns=columns, timeout_s=settings.timeout_s)
 
 
 def scores_identity(config: RunConfig) -> dict:
@@ -150,8 +164,12 @@ def _added_names(columns: dict[str, dict[str, str]]) -> list[str]:
 def _arrow_schema(frame: DataFrame, columns: dict[str, dict[str, str]]) -> pa.Schema:
     """The input's schema plus the score columns (_added_fields)."""
     added = _added_fields(columns)
-    clash = set(frame.columns) & {f.name for f in added}
+    _refuse_clash(frame.columns, added)
+    return arrow_schema(frame, *added)
+
+
+def _refuse_clash(names: list[str], added: list[pa.Field]) -> None:
+    clash = set(names) & {f.name for f in added}
     if clash:
         raise ConfigError(f"key 'classify.models': the input already has column(s) {sorted(clash)}; "
                           "rename the model or score the earlier stage's output")
-    return arrow_schema(frame, *added)

@@ -25,7 +25,7 @@ from pipeline import outputs
 from pipeline.config import ConfigError, RunConfig
 from pipeline.io import is_remote, join, read_text, write_text
 from pipeline.spark import arrow_schema, map_batches, write_parquet
-from pipeline.stage_spark import commit_outcome, read_documents
+from pipeline.stage_spark import commit_outcome, decide_batches, read_documents
 
 STAGE = "filter"
 _MARKER = "_scoring_config.json"  # underscore: Spark and pyarrow skip it when reading the Parquet
@@ -42,10 +42,11 @@ def run_filter(spark: SparkSession, config: RunConfig, inputs: list[str]) -> dic
         write_text(join(scores_path, _MARKER), json.dumps({"fingerprint": fingerprint}))
     scored = spark.read.parquet(scores_path)
     value_thresholds = _percentile_thresholds(scored, config)
-    decided = map_batches(scored, select_batches, arrow_schema(scored, pa.field("drop_reason", pa.string())),
-                          config=config, value_thresholds=value_thresholds)
+    decided, fused = decide_batches(spark, config, scored, select_batches,
+                                    arrow_schema(scored, pa.field("drop_reason", pa.string())),
+                                    config=config, value_thresholds=value_thresholds)
     # filter__timeout is 0 on every kept document: it stays in filter_scores and rejected/filter.
-    outcome = commit_outcome(spark, config, STAGE, decided, kept_drops=("drop_reason", TIMEOUT_COLUMN))
+    outcome = commit_outcome(spark, config, STAGE, decided, kept_drops=("drop_reason", TIMEOUT_COLUMN), scored=fused)
     outcome["outputs"]["scores"] = scores_path
     return {**outcome, "filters": config.filter.filters, "thresholds": effective_thresholds(config.filter),
             "value_thresholds": value_thresholds}

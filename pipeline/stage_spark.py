@@ -9,7 +9,8 @@ that scores ahead (pipeline/stages.py: classify) adds its scores to the kept doc
 write, and the metadata of those columns (in the Parquet footer's Spark schema: no side file, which
 polars would refuse in a bare directory read, and nothing that can outlive the data) records what
 determined them; `scores_written_ahead` tells that later stage whether its input holds its scores.
-`read_documents` reads a stage's input documents.
+`decide_batches` runs a stage's batch decision, with the kept documents scored ahead in that same
+pass where the later stage can. `read_documents` reads a stage's input documents.
 """
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ import json
 import time
 from contextvars import ContextVar
 
+from functools import partial
+from typing import Callable
+
+import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -24,7 +29,8 @@ from pipeline import outputs, stages, storage
 from pipeline.config import RunConfig
 from pipeline.io import InputError, write_text
 from pipeline.progress_spark import progress
-from pipeline.spark import path_matches, persist_on_disk, write_parquet
+from pipeline.scoring_ahead import decide_then_score
+from pipeline.spark import map_batches, path_matches, persist_on_disk, write_parquet
 
 # The later stages that score the running stage's kept documents as commit_outcome writes them: set
 # by `execute` for the stage it runs (a context variable: the stage functions need not pass it on).
@@ -57,28 +63,56 @@ def execute(spark: SparkSession, config: RunConfig, name: str, inputs: list[str]
     return stats
 
 
+def decide_batches(spark: SparkSession, config: RunConfig, frame: DataFrame, decide: Callable,
+                   schema: pa.Schema, /, **kwargs) -> tuple[DataFrame, dict[str, list[str]]]:
+    """A stage's decision in batches: map_batches(frame, decide, schema, **kwargs), whose batches
+    get `drop_reason`. The later stages that score this stage's kept documents ahead and can do it
+    in batches (pipeline/stages.py: score_kept) score them in this same pass
+    (pipeline/scoring_ahead.py). Returns the decided frame and {later stage: the columns it added
+    there}, for commit_outcome."""
+    scorers, fused = [], {}
+    for later in _SCORING_AHEAD.get():
+        if later.score_kept:
+            fields, scorer = later.kept_scorer(config, schema)
+            scorers.append((scorer, fields))
+            fused[later.name] = [field.name for field in fields]
+    if not scorers:
+        return map_batches(frame, decide, schema, **kwargs), {}
+    out = pa.schema(list(schema) + [field for _, fields in scorers for field in fields])
+    return map_batches(frame, decide_then_score, out, decide=partial(decide, **kwargs), scorers=scorers), fused
+
+
 def commit_outcome(spark: SparkSession, config: RunConfig, stage: str, decided: DataFrame, *,
-                   kept_drops: tuple[str, ...] = ("drop_reason",), persist: bool = True) -> dict:
+                   kept_drops: tuple[str, ...] = ("drop_reason",), persist: bool = True,
+                   scored: dict[str, list[str]] | None = None) -> dict:
     """Write the kept and the rejected rows of `decided`; the outcome counts and the two paths.
 
     `kept_drops` are the decision columns the kept output does without; `persist` computes
-    `decided` once for the two writes (off where the caller already holds what it reads)."""
+    `decided` once for the two writes (off where the caller already holds what it reads).
+    `scored`: the columns that later stages scoring ahead already added to `decided`
+    (decide_batches); the others add theirs to the kept rows here."""
     kept_path, rejected_path = outputs.kept(config.output, stage), outputs.rejected(config.output, stage)
-    ahead = _SCORING_AHEAD.get()
+    ahead, scored = _SCORING_AHEAD.get(), scored or {}
     if persist:
         decided = persist_on_disk(decided)
     try:
         kept = decided.where(F.col("drop_reason").isNull()).drop(*kept_drops)
         for later in ahead:      # the kept documents only: what the later stage would score
-            print(f"[{stage}] scoring the kept documents for {later.name} as they are written", flush=True)
-            before = set(kept.columns)
-            kept = later.add_scores(spark, config, kept)
+            if later.name in scored:
+                print(f"[{stage}] scored the kept documents for {later.name} as it decided", flush=True)
+                added = scored[later.name]
+            else:
+                print(f"[{stage}] scoring the kept documents for {later.name} as they are written", flush=True)
+                before = set(kept.columns)
+                kept = later.add_scores(spark, config, kept)
+                added = [c for c in kept.columns if c not in before]
             record = json.dumps({"written_by": stage, "identity": later.scores_identity(config)},
                                 sort_keys=True, default=str)
-            for column in [c for c in kept.columns if c not in before]:
+            for column in added:
                 kept = kept.withMetadata(column, {_scores_key(later.name): record})
+        rejected = decided.where(F.col("drop_reason").isNotNull()).drop(*[c for cs in scored.values() for c in cs])
         write_parquet(kept, kept_path)
-        write_parquet(decided.where(F.col("drop_reason").isNotNull()), rejected_path)
+        write_parquet(rejected, rejected_path)
     finally:
         if persist:
             decided.unpersist()

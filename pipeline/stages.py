@@ -48,6 +48,10 @@ class Stage:
     # determines those scores (not the decisions): recorded beside them, part of that stage's run key.
     score_ahead: str | None = None
     score_identity: str | None = None
+    # "module:function"(config, schema) -> (fields, batch function): the same scores computed inside
+    # the previous stage's own decision pass, where it decides in batches (pipeline/stage_spark.py
+    # decide_batches): no pass over the kept documents of their own.
+    score_kept: str | None = None
 
     def load(self) -> Callable:
         return _resolve(self.run)
@@ -61,6 +65,9 @@ class Stage:
 
     def add_scores(self, spark, config: RunConfig, frame):
         return _resolve(self.score_ahead)(spark, config, frame)
+
+    def kept_scorer(self, config: RunConfig, schema):
+        return _resolve(self.score_kept)(config, schema)
 
     def scores_identity(self, config: RunConfig) -> dict:
         return {"stage": self.name, "scores": _resolve(self.score_identity)(config)}
@@ -80,7 +87,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("classify", "classifiers.stage_spark:run_classify", ("classify",),
           "quality and domain scores and thresholds", "jobs.classify",
           check="classifiers.model_files:check_models", identity="classifiers.model_files:models_identity",
-          score_ahead="classifiers.stage_spark:add_scores", score_identity="classifiers.stage_spark:scores_identity"),
+          score_ahead="classifiers.stage_spark:add_scores", score_identity="classifiers.stage_spark:scores_identity",
+          score_kept="classifiers.stage_spark:kept_scorer"),
     Stage("dedup", "dedup.stage_spark:run_dedup", ("dedup",),
           "URL, exact, MinHash, line and semantic deduplication", "jobs.dedup"),
     Stage("decontam", "decontam.stage_spark:run_decontam", ("decontam",),
