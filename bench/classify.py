@@ -25,7 +25,7 @@ Timed:
 
 - ahead: what a whole run pays for scoring (classify.score_ahead, the default): the filter stage
   (filter.filters=[c4_v1], a cheap chain) run as in a run of [filter] and as in a run of
-  [filter, classify], where the models score the filter's kept documents as it writes them. The
+  [filter, classify], where the models score the filter's kept documents in its decision pass. The
   two alternate, best of --repeats each; `ahead_added_us_per_doc` = the difference in seconds x
   cores / the documents scored (the filter's kept), CPU time per document on one core.
 

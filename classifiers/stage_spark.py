@@ -4,8 +4,9 @@ Reads the previous stage's documents. Every model in classify.models (a local di
 object-store URI) scores every document (classifiers/scoring.py, loaded once per Python worker): `<name>__score` for a binary model,
 `<name>__<label>` per label and `<name>__label` (the most probable) for a multi-class one.
 Scoring ahead (classify.score_ahead, on by default): when this run's classify reads the filter's
-output, the models score the filter's kept documents as the filter writes them (`add_scores`,
-called by pipeline/stage_spark.commit_outcome): one pass over the documents fewer, and the
+output, the models score the filter's kept documents in the filter's decision pass (`kept_scorer`,
+run by pipeline/stage_spark.decide_batches; `add_scores` is the same as a pass of its own, for a
+previous stage that does not decide in batches): one pass over the documents fewer, and the
 filter's rejects are never scored. This stage then only decides, on the scores it finds
 (`scored_in` in its stats says where they were computed).
 Thresholds (binary models) keep documents by absolute score (min_score) or keep the top X% per

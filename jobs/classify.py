@@ -10,7 +10,7 @@ label and `<name>__label` for a multi-class one. Thresholds (binary models) keep
 absolute score (min_score) or keep the top X% per language (keep_top_percent). Writes
 <output>/classify/ (kept, with scores), <output>/rejected/classify/ (drop_reason <name>_min_score)
 and <output>/stats/classify.json. In a whole run (jobs/run.py) the models score the filter's kept
-documents as the filter writes them (classify.score_ahead), and this stage only decides. The stage's code is classifiers/ (stage_spark.py, scoring.py).
+documents as the filter decides (classify.score_ahead), and this stage only decides. The stage's code is classifiers/ (stage_spark.py, scoring.py).
 """
 from __future__ import annotations
 

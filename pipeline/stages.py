@@ -10,8 +10,8 @@ without loading it). `run(spark, config, inputs) -> stats` writes the stage's ou
 (pipeline/stage_spark.py writes its stats file); `check(config)` fails fast, before any Spark
 work, on what the stage will need; `identity(config)` names the files (models, tokenizer) whose
 content enters the stage's run key. A stage with `score_ahead` can score documents as the stage before it
-writes them (classify: its models score the filter's kept documents in that write, so no pass of
-its own reads and writes every document again): `scoring_ahead` says which stages do so in a run.
+decides and writes them (classify: its models score the filter's kept documents in the filter's
+decision pass, so no pass of its own reads and writes every document again): `scoring_ahead` says which stages do so in a run.
 
 Input of a stage: what the user gave (--input), else the output of the last document stage before
 it in *this run's* `stages:` list, else (nothing before it is configured) the output of the stage
