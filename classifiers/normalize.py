@@ -73,12 +73,11 @@ def _lower_and_split(prepared: list[str]) -> list[str]:
     # surrogatepass: a lone surrogate stays one code point, which the table makes U+FFFD
     points = np.frombuffer("".join(prepared).encode("utf-32-le", "surrogatepass"), np.uint32)
     mapped_table, kind_table = _tables()
-    kind = kind_table[points]
-    index = np.int32 if 3 * len(points) < 2**31 else np.int64
-    punct = (kind & _IS_PUNCT).astype(index)
-    position = np.arange(len(points), dtype=index) + 2 * np.cumsum(punct, dtype=index) - punct   # " c "
+    kind = kind_table.take(points)         # take: a third of the time of indexing with an array
+    punct = (kind & _IS_PUNCT).astype(np.intp)
+    position = np.arange(len(points)) + 2 * np.cumsum(punct) - punct      # " c " for punctuation c
     out = np.full(len(points) + 2 * int(punct.sum()), 0x20, np.uint32)
-    out[position] = mapped_table[points]
+    out[position] = mapped_table.take(points)
     text = out.tobytes().decode("utf-32-le")
     # Trimming: each document runs from its first to its last character that is not whitespace.
     solid = np.flatnonzero((kind & _IS_SPACE) == 0)

@@ -111,6 +111,7 @@ def _sandbox(models: dict[str, str], timeout_s: float) -> Sandbox:
             old.close()
         _SANDBOXES.clear()
         loaded = [_cached(directory) for directory in models.values()]
+        normalize_texts([""])        # builds the normalisation's tables here: every child forked shares them
 
         def score(texts: list[str]) -> list[tuple[list[float], ...]]:
             """Per text, each model's probabilities (float64, as lists: exact through pickling); the
