@@ -20,14 +20,15 @@ BatchFunction = Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]
 def decide_then_score(batches: Iterable[pa.RecordBatch], decide: BatchFunction,
                       scorers: Sequence[tuple[BatchFunction, Sequence[pa.Field]]]) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: `decide`'s batches, each with every scorer's fields appended, computed on its
-    rows whose drop_reason is null (null on the others)."""
+    rows whose drop_reason is null (null on the others). A scorer sees those rows' `text` only."""
     for batch in decide(batches):
         kept = pc.is_null(batch.column("drop_reason")).to_numpy(zero_copy_only=False)
         # Row i of the batch is row slot[i] of the kept rows, or null.
         slot = pa.array(np.cumsum(kept) - 1, pa.int64(), mask=~kept)
         for scorer, fields in scorers:
             if kept.any():
-                scored = pa.Table.from_batches(list(scorer(iter([batch.filter(pa.array(kept))]))))
+                texts = batch.select(["text"]).filter(pa.array(kept))     # what a scorer reads
+                scored = pa.Table.from_batches(list(scorer(iter([texts]))))
                 columns = [pc.take(scored.column(field.name), slot) for field in fields]
             else:
                 columns = [pa.nulls(batch.num_rows, field.type) for field in fields]

@@ -48,7 +48,8 @@ class Stage:
     # determines those scores (not the decisions): recorded beside them, part of that stage's run key.
     score_ahead: str | None = None
     score_identity: str | None = None
-    # "module:function"(config, schema) -> (fields, batch function): the same scores computed inside
+    # "module:function"(config, schema) -> (fields, batch function of batches holding `text` only,
+    # returned with the fields appended): the same scores computed inside
     # the previous stage's own decision pass, where it decides in batches (pipeline/stage_spark.py
     # decide_batches): no pass over the kept documents of their own.
     score_kept: str | None = None
