@@ -23,7 +23,8 @@ Steps 3-6 are per-code-point rules, so they run as two lookup tables over the ba
 they keep the meaning of the pyarrow (RE2) kernels they replace: utf8_lower, the break and
 punctuation classes below, utf8_trim_whitespace). The per-document Python `re` of
 classifier_norm_v1 cost six times fastText's own `predict`; the pyarrow kernels of the first v2
-still cost as much as `predict` (the punctuation regex most of it); the tables a third of that.
+still cost as much as `predict` (the punctuation regex most of it); the tables cost under half of
+that (bench/classify.py: ~50 us for a 4.8 KB text, fastText's predict ~120 us).
 """
 from __future__ import annotations
 
@@ -92,7 +93,8 @@ def _lower_and_split(prepared: list[str]) -> list[str]:
 def _tables() -> tuple[np.ndarray, np.ndarray]:
     """(mapped, kind) per code point: what steps 2-4 make of it (lone surrogates U+FFFD, lowercase,
     breaks a space) and, for that, _IS_PUNCT | _IS_SPACE. From pyarrow's kernels applied to every
-    code point (about 0.5 s, once per process)."""
+    code point (about a second, once per process: classifiers/scoring.py builds them before it forks
+its sandbox child)."""
     code_points = np.arange(_CODE_POINTS, dtype=np.uint32)
     valid = code_points[(code_points < 0xD800) | (code_points > 0xDFFF)]
     chars = _as_arrow(valid)

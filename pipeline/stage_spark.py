@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import time
 from contextvars import ContextVar
-
 from functools import partial
 from typing import Callable
 
@@ -110,7 +109,8 @@ def commit_outcome(spark: SparkSession, config: RunConfig, stage: str, decided: 
                                 sort_keys=True, default=str)
             for column in added:
                 kept = kept.withMetadata(column, {_scores_key(later.name): record})
-        rejected = decided.where(F.col("drop_reason").isNotNull()).drop(*[c for cs in scored.values() for c in cs])
+        fused = [column for columns in scored.values() for column in columns]     # kept rows' only
+        rejected = decided.where(F.col("drop_reason").isNotNull()).drop(*fused)
         write_parquet(kept, kept_path)
         write_parquet(rejected, rejected_path)
     finally:

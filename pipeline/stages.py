@@ -9,9 +9,10 @@ floor knows every stage but imports none of them (the way setuptools entry point
 without loading it). `run(spark, config, inputs) -> stats` writes the stage's outputs
 (pipeline/stage_spark.py writes its stats file); `check(config)` fails fast, before any Spark
 work, on what the stage will need; `identity(config)` names the files (models, tokenizer) whose
-content enters the stage's run key. A stage with `score_ahead` can score documents as the stage before it
-decides and writes them (classify: its models score the filter's kept documents in the filter's
-decision pass, so no pass of its own reads and writes every document again): `scoring_ahead` says which stages do so in a run.
+content enters the stage's run key. A stage with `score_ahead` can score documents as the stage
+before it decides and writes them (classify: its models score the filter's kept documents in the
+filter's decision pass, so no pass of its own reads and writes every document again):
+`scoring_ahead` says which stages do so in a run.
 
 Input of a stage: what the user gave (--input), else the output of the last document stage before
 it in *this run's* `stages:` list, else (nothing before it is configured) the output of the stage
@@ -48,10 +49,10 @@ class Stage:
     # determines those scores (not the decisions): recorded beside them, part of that stage's run key.
     score_ahead: str | None = None
     score_identity: str | None = None
-    # "module:function"(config, schema) -> (fields, batch function of batches holding `text` only,
-    # returned with the fields appended): the same scores computed inside
-    # the previous stage's own decision pass, where it decides in batches (pipeline/stage_spark.py
-    # decide_batches): no pass over the kept documents of their own.
+    # "module:function"(config, schema) -> (fields, batch function: batches holding `text` only in,
+    # the same with the fields appended out): those scores computed inside the previous stage's own
+    # decision pass, where it decides in batches (pipeline/stage_spark.py decide_batches), so that
+    # no pass of their own reads the kept documents again.
     score_kept: str | None = None
 
     def load(self) -> Callable:
