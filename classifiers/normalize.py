@@ -93,8 +93,8 @@ def _lower_and_split(prepared: list[str]) -> list[str]:
 def _tables() -> tuple[np.ndarray, np.ndarray]:
     """(mapped, kind) per code point: what steps 2-4 make of it (lone surrogates U+FFFD, lowercase,
     breaks a space) and, for that, _IS_PUNCT | _IS_SPACE. From pyarrow's kernels applied to every
-    code point (about a second, once per process: classifiers/scoring.py builds them before it forks
-its sandbox child)."""
+    code point (about a second, once per process: classifiers/scoring.py builds them before it
+    forks its sandbox child)."""
     code_points = np.arange(_CODE_POINTS, dtype=np.uint32)
     valid = code_points[(code_points < 0xD800) | (code_points > 0xDFFF)]
     chars = _as_arrow(valid)

@@ -27,7 +27,7 @@ from classifiers.model_files import models_identity, with_storage_settings
 from classifiers.scoring import TIMEOUT_COLUMN, TIMEOUT_REASON, label_column, score_batches, score_columns
 from pipeline.config import ConfigError, RunConfig
 from pipeline.storage import storage_options
-from pipeline.spark import add_columns, arrow_schema, persist_on_disk
+from pipeline.spark import add_columns, persist_on_disk
 from pipeline.stage_spark import commit_outcome, has_scores_from_ahead, read_documents, scores_written_ahead
 
 STAGE = "classify"
@@ -63,23 +63,28 @@ def run_classify(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
 
 def add_scores(spark: SparkSession, config: RunConfig, docs: DataFrame) -> DataFrame:
     """`docs` with every model's score (and label) columns and classify__timeout, computed on the
-    executors from the text alone (only the text travels to Python): each model loads once per Python worker, a URI from a local copy fetched once per
-    machine (classifiers/model_files.py), with the run's storage settings."""
-    settings = config.classify
-    columns = _columns(config)
-    _arrow_schema(docs, columns)      # refuses a model whose columns the input already has
-    return add_columns(docs, with_storage_settings, _added_fields(columns),
-                       apply=score_batches, options=storage_options(config.spark.conf), models=settings.models,
-                       columns=columns, timeout_s=settings.timeout_s)
+    executors from the text alone (only the text travels to Python): each model loads once per
+    Python worker, a URI from a local copy fetched once per machine (classifiers/model_files.py),
+    with the run's storage settings."""
+    added, scorer = _scorer(config, docs.columns)
+    return add_columns(docs, scorer, added)
 
 
 def kept_scorer(config: RunConfig, schema: pa.Schema) -> tuple[list[pa.Field], Callable]:
     """add_scores as a batch function (batches with `text` in, the same with the score columns out),
     for the previous stage to run in its own decision pass (pipeline/stage_spark.decide_batches)."""
+    return _scorer(config, schema.names)
+
+
+def _scorer(config: RunConfig, present: list[str]) -> tuple[list[pa.Field], Callable]:
+    """(the fields the models add, the batch function adding them) for an input with columns `present`."""
     settings = config.classify
     columns = _columns(config)
     added = _added_fields(columns)
-    _refuse_clash(schema.names, added)
+    clash = set(present) & {f.name for f in added}
+    if clash:
+        raise ConfigError(f"key 'classify.models': the input already has column(s) {sorted(clash)}; "
+                          "rename the model or score the earlier stage's output")
     return added, partial(with_storage_settings, apply=score_batches, options=storage_options(config.spark.conf),
                           models=settings.models, columns=columns, timeout_s=settings.timeout_s)
 
@@ -160,17 +165,3 @@ def _added_fields(columns: dict[str, dict[str, str]]) -> list[pa.Field]:
 
 def _added_names(columns: dict[str, dict[str, str]]) -> list[str]:
     return [field.name for field in _added_fields(columns)]
-
-
-def _arrow_schema(frame: DataFrame, columns: dict[str, dict[str, str]]) -> pa.Schema:
-    """The input's schema plus the score columns (_added_fields)."""
-    added = _added_fields(columns)
-    _refuse_clash(frame.columns, added)
-    return arrow_schema(frame, *added)
-
-
-def _refuse_clash(names: list[str], added: list[pa.Field]) -> None:
-    clash = set(names) & {f.name for f in added}
-    if clash:
-        raise ConfigError(f"key 'classify.models': the input already has column(s) {sorted(clash)}; "
-                          "rename the model or score the earlier stage's output")

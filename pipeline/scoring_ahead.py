@@ -28,11 +28,10 @@ def decide_then_score(batches: Iterable[pa.RecordBatch], decide: BatchFunction,
         for scorer, fields in scorers:
             if kept.any():
                 texts = batch.select(["text"]).filter(pa.array(kept))     # what a scorer reads
-                scored = pa.Table.from_batches(list(scorer(iter([texts]))))
-                columns = [pc.take(scored.column(field.name), slot) for field in fields]
+                scored = pa.Table.from_batches(list(scorer(iter([texts])))).combine_chunks()
+                columns = [pc.take(scored.column(field.name).chunk(0), slot) for field in fields]
             else:
                 columns = [pa.nulls(batch.num_rows, field.type) for field in fields]
             for field, column in zip(fields, columns):
-                batch = batch.append_column(field, column.combine_chunks() if isinstance(column, pa.ChunkedArray)
-                                            else column)
+                batch = batch.append_column(field, column)
         yield batch
