@@ -1,5 +1,6 @@
 """`curate filters`: every registered filter, its version, its thresholds with their defaults and
-its options, and the work it follows (the first paragraph of its module's docstring).
+its options, what this version does (the first paragraph of its class's docstring: a `_v2` says how
+it differs from `_v1`) and the work it follows (the first paragraph of its module's docstring).
 
     curate filters                 # all of them
     curate filters c4_v1 pii_v1    # some
@@ -22,9 +23,9 @@ from pipeline.cli import tool_parser
 
 
 def describe(cls: type) -> dict:
-    """One filter as plain data: name, version, kind, thresholds (defaults), options, citation."""
+    """One filter as plain data: name, version, kind, what it does, thresholds (defaults), options,
+    citation."""
     module = sys.modules[cls.__module__]
-    citation = " ".join(((module.__doc__ or "").strip().split("\n\n")[0]).split())
     version = re.search(r"_v(\d+)$", cls.name)
     return {
         "name": cls.name,
@@ -34,8 +35,13 @@ def describe(cls: type) -> dict:
         "prefix": cls.prefix,
         "thresholds": {f.name: _default(f) for f in dataclasses.fields(cls.Thresholds)},
         "options": sorted(cls.OPTIONS),
-        "citation": citation,
+        "summary": _first_paragraph(cls.__dict__.get("__doc__")),     # its own, not a parent's
+        "citation": _first_paragraph(module.__doc__),
     }
+
+
+def _first_paragraph(doc: str | None) -> str:
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
 
 
 def _default(field: dataclasses.Field):
@@ -50,7 +56,9 @@ def render(described: list[dict]) -> str:
     lines = []
     for item in described:
         lines.append(f"{item['name']}  (version {item['version']}, {item['kind']}, {item['module']})")
-        lines.append(f"  {item['citation']}")
+        if item["summary"]:
+            lines.append(f"  {item['summary']}")
+        lines.append(f"  follows: {item['citation']}")
         if item["thresholds"]:
             width = max(map(len, item["thresholds"]))
             lines.append("  thresholds (default):")

@@ -32,6 +32,10 @@ def test_filters_lists_every_filter_with_thresholds_and_citation(capsys):
     assert cli_entry.main(["filters", "--json", "gopher_quality_v1"]) == 0
     [entry] = json.loads(capsys.readouterr().out)
     assert entry["version"] == 1 and entry["thresholds"]["min_words"] == 50 and "Rae et al. 2021" in entry["citation"]
+    # a later version says how it differs; an earlier one does not inherit that text
+    assert cli_entry.main(["filters", "--json", "c4_v1", "c4_v2"]) == 0
+    v1, v2 = json.loads(capsys.readouterr().out)
+    assert "five-sentence" in v2["summary"] and "five-sentence" not in v1["summary"]
     assert cli_entry.main(["filters", "nope_v1"]) == 2
 
 
