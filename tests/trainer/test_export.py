@@ -26,7 +26,8 @@ def test_exported_llama_gives_our_logits(tmp_path, tied):
                     data={"eos_id": 0, "bos_id": None, "tokenizer": {"name": "t", "sha256": "x"}})
     out = export(tmp_path / "checkpoint.pt", tmp_path / "hf")
 
-    hf = transformers.LlamaForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+    hf = transformers.AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+    assert type(hf).__name__ == "LlamaForCausalLM"
     tokens = torch.randint(0, 128, (2, 40))
     with torch.no_grad():
         ours, theirs = model(tokens), hf(tokens).logits
@@ -70,6 +71,11 @@ def test_the_export_carries_a_tokenizer_autotokenizer_loads(tmp_path, capsys):
     text = "The quick brown fox jumps over the lazy dog. Zürich, 2024!"
     assert tok.encode(text, add_special_tokens=False) == [int(i) for i in ours.encode(text)]
     assert tok.decode(tok.encode(text, add_special_tokens=False)) == text
+    # the model beside it takes what the tokenizer gives
+    model = transformers.AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+    with torch.no_grad():
+        logits = model(**tok(text, return_tensors="pt")).logits
+    assert logits.shape == (1, len(tok(text)["input_ids"]), 4352)
 
 
 def test_a_tokenizer_model_alone_is_refused(tmp_path, capsys):
