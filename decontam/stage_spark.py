@@ -46,7 +46,7 @@ def run_decontam(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
         matches = persist_on_disk(occurrences.join(frequent, "ngram", "left_anti"))
         try:
             decided = _decide(docs, matches, index.names, settings)
-            outcome = commit_outcome(spark, config, STAGE, decided)
+            outcome = commit_outcome(spark, config, STAGE, decided, kept_drops=("drop_reason", "drop_detail"))
             info = _benchmark_stats(spark, matches, frequent, index, docs, settings.samples)
         finally:
             matches.unpersist()
@@ -60,32 +60,40 @@ def run_decontam(spark: SparkSession, config: RunConfig, inputs: list[str]) -> d
 
 
 def _per_document(matches: DataFrame, names: list[str]) -> DataFrame:
-    """(id, decontam__matches, reason, spans) of every document with a match."""
+    """(id, decontam__matches, reason, spans, first_span) of every document with a match."""
     counts = matches.groupBy("id", "benchmark").agg(F.countDistinct("ngram").alias("n"))
     top = Window.partitionBy("id").orderBy(F.desc("n"), F.asc("benchmark"))
     label = F.element_at(F.array(*[F.lit(name) for name in names]), F.col("benchmark") + 1)
     reason = (counts.withColumn("_rank", F.row_number().over(top)).where(F.col("_rank") == 1)
                     .select("id", F.concat(F.lit("decontam_"), label).alias("reason")))
     spans = matches.groupBy("id").agg(F.countDistinct("ngram").cast("int").alias(MATCHES),
-                                      F.array_distinct(F.collect_list(F.struct("start", "end"))).alias("spans"))
+                                      F.array_distinct(F.collect_list(F.struct("start", "end"))).alias("spans"),
+                                      F.min(F.struct("start", "end")).alias("first_span"))
     return spans.join(reason, "id")
 
 
 def _decide(docs: DataFrame, matches: DataFrame, names: list[str], settings) -> DataFrame:
-    """Every document once: clean ones untouched, matched ones dropped or cut."""
+    """Every document once: clean ones untouched, matched ones dropped or cut. A rejected document's
+    `drop_detail` is its first matched passage (what the report's drop explorer shows)."""
+    docs = docs.drop("drop_detail")
     found = _per_document(matches, names)
     clean = (docs.join(found.select("id"), "id", "left_anti")
                  .withColumn(MATCHES, F.lit(0)).withColumn(CUT_CHARS, F.lit(0).cast("long"))
-                 .withColumn("drop_reason", F.lit(None).cast("string")))
+                 .withColumn("drop_reason", F.lit(None).cast("string"))
+                 .withColumn("drop_detail", F.lit(None).cast("string")))
     dirty = docs.join(found, "id")
     if settings.action == "drop":
         dirty = (dirty.withColumn(CUT_CHARS, F.lit(0).cast("long")).withColumn("drop_reason", F.col("reason"))
                       .drop("spans", "reason"))
     else:
         schema = arrow_schema(docs, pa.field(MATCHES, pa.int32()), pa.field(CUT_CHARS, pa.int64()),
-                              pa.field("drop_reason", pa.string()))
+                              pa.field("drop_reason", pa.string()), pa.field("first_span", pa.struct(
+                                  [pa.field("start", pa.int64()), pa.field("end", pa.int64())])))
         dirty = map_batches(dirty, cut_batches, schema, output_schema=schema, margin=settings.cut_margin,
                             min_piece_chars=settings.min_piece_chars, max_pieces=settings.max_pieces)
+    # a rejected text is the original (cut_batches keeps it whole), so the span points into it
+    passage = F.expr("substring(text, first_span.start + 1, first_span.end - first_span.start)")
+    dirty = dirty.withColumn("drop_detail", F.when(F.col("drop_reason").isNotNull(), passage))
     return clean.unionByName(dirty.select(*clean.columns))
 
 

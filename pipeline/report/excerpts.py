@@ -23,6 +23,11 @@ def excerpt(reason: str, text: str | None, lang: str | None = None, removed_line
             detail: str | None = None, short_line_length: int = 30) -> dict:
     """{"kind": what is shown, "text": the excerpt, "items": [optional list of lines or n-grams]}."""
     text = text or ""
+    if reason.startswith("decontam_") and detail:        # the stage's detail: the first matched passage
+        phrase = detail.replace("\n", " ")
+        context = [_around(text, phrase)] if phrase in text.replace("\n", " ") else []
+        return {"kind": f"text found in the evaluation set {reason[len('decontam_'):]}", "text": _cut(detail),
+                "items": context}
     if detail and not text:
         return {"kind": "detail", "text": _cut(detail)}
     lines = [line for line in text.split("\n") if line.strip()]

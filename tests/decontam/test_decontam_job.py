@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import load_config
+from pipeline.report.excerpts import excerpt
 from pipeline.stage_spark import execute
 
 pytestmark = pytest.mark.spark
@@ -73,6 +74,18 @@ def test_drop_rejects_planted_documents_only(spark, tmp_path):
     assert QUESTION in verbatim["excerpt"] and verbatim["benchmark"] == "trivia"
 
 
+def test_a_rejected_document_names_its_matched_passage_for_the_report(spark, tmp_path):
+    _run(spark, tmp_path, "detail", 2)
+    rows = {r["id"]: r for r in spark.read.parquet(str(tmp_path / "detail" / "rejected" / "decontam")).collect()}
+    # the first 8-gram of the question, as the document wrote it
+    assert rows["verbatim"]["drop_detail"] == " ".join(QUESTION.split()[:8])
+    assert rows["variant"]["drop_detail"].split() == QUESTION.upper().split()[:8]
+    assert "drop_detail" not in spark.read.parquet(str(tmp_path / "detail" / "decontam")).columns
+    shown = excerpt("decontam_trivia", rows["verbatim"]["text"], "en", detail=rows["verbatim"]["drop_detail"])
+    assert shown["kind"] == "text found in the evaluation set trivia"
+    assert shown["text"] == rows["verbatim"]["drop_detail"] and QUESTION in shown["items"][0]
+
+
 @pytest.mark.slow
 def test_the_outcome_does_not_depend_on_partitioning(spark, tmp_path):
     one = _run(spark, tmp_path, "p1", 1)
@@ -87,6 +100,8 @@ def test_cut_removes_the_match_and_keeps_the_rest(spark, tmp_path):
     stats, kept, rejected = _run(spark, tmp_path, "cut", 2, "decontam.action=cut", "decontam.cut_margin=20",
                                  "decontam.min_piece_chars=50")
     assert rejected == {"partial": "decontam_reading"}          # what is left of it is shorter than 50 characters
+    [partial] = spark.read.parquet(str(tmp_path / "cut" / "rejected" / "decontam")).collect()
+    assert partial["drop_detail"] in PASSAGE and len(partial["drop_detail"].split()) == 8
     for name in ("verbatim", "variant"):
         assert kept[name]["decontam__cut_chars"] > len(QUESTION)
         assert "solar system" not in kept[name]["text"].lower() and "gardening" in kept[name]["text"]
