@@ -293,6 +293,46 @@ def path_matches(spark: SparkSession, pattern: str) -> bool:
     return bool(filesystem.globStatus(hadoop_path))
 
 
+def parquet_problem(spark: SparkSession, pattern: str) -> str | None:
+    """Why the first data file under `pattern` is not Parquet (None when it is, or nothing is there).
+
+    Checks the magic bytes at both ends (`PAR1`, which a truncated file loses at its end) through
+    the Hadoop filesystem Spark will read with: two small reads, before Spark's own footer reader
+    would fail a job with a Java trace. Only the first file: the others are read by tasks, where a
+    damaged one fails the job naming it."""
+    filesystem, hadoop_path = _hadoop(spark, pattern)
+    found = _first_data_file(filesystem, filesystem.globStatus(hadoop_path) or [])
+    if found is None:
+        return None
+    path, size = found
+    if size < 12:
+        return f"{path} is {size} bytes, too short for a Parquet file"
+    stream = filesystem.open(path)
+    try:       # byte by byte: Py4J hands a Java byte[] to Python as a copy, so a buffer stays empty
+        head = bytes(stream.read() for _ in range(4))
+        stream.seek(size - 4)
+        tail = bytes(stream.read() for _ in range(4))
+    finally:
+        stream.close()
+    if head != b"PAR1" or tail != b"PAR1":
+        return f"{path} is not a Parquet file: no PAR1 magic at its start and end"
+    return None
+
+
+def _first_data_file(filesystem, statuses):
+    """(Hadoop Path, size) of the first file Spark would read: names starting with _ or . are not data."""
+    for status in statuses:
+        if not status.isDirectory():
+            return status.getPath(), status.getLen()
+        files = filesystem.listFiles(status.getPath(), True)
+        while files.hasNext():
+            entry = files.next()
+            relative = entry.getPath().toUri().getPath()[len(status.getPath().toUri().getPath()):]
+            if not any(part.startswith(("_", ".")) for part in relative.split("/") if part):
+                return entry.getPath(), entry.getLen()
+    return None
+
+
 def _hadoop(spark: SparkSession, path: str):
     """(Hadoop FileSystem, Hadoop Path) for `path`, resolved as Spark resolves its reads and writes."""
     hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)

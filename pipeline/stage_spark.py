@@ -29,7 +29,7 @@ from pipeline.config import RunConfig
 from pipeline.io import InputError, write_text
 from pipeline.progress_spark import progress
 from pipeline.scoring_ahead import decide_then_score
-from pipeline.spark import map_batches, path_matches, persist_on_disk, write_parquet
+from pipeline.spark import map_batches, parquet_problem, path_matches, persist_on_disk, write_parquet
 
 # The later stages that score the running stage's kept documents as commit_outcome writes them: set
 # by `execute` for the stage it runs (a context variable: the stage functions need not pass it on).
@@ -183,9 +183,13 @@ def outcome_stats(spark: SparkSession, kept_path: str, rejected_path: str) -> di
 
 
 def read_documents(spark: SparkSession, inputs: list[str]) -> DataFrame:
-    """The Parquet documents a stage reads; a missing input is one line naming it, not a Java trace.
-    (Outputs are committed whole, by rename: one that exists is complete.)"""
+    """The Parquet documents a stage reads; a missing input, or one that is not Parquet, is one line
+    naming it, not a Java trace. (Outputs are committed whole, by rename: one that exists is complete.)"""
     for path in inputs:
         if not path_matches(spark, path):
             raise InputError(f"input not found: {path} (run the stage that writes it first, or give --input)")
+        problem = parquet_problem(spark, path)
+        if problem:
+            raise InputError(f"input {path}: {problem}; a stage reads the Parquet documents an earlier "
+                             f"stage wrote: give --input such a folder")
     return spark.read.parquet(*inputs)
