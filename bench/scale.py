@@ -29,12 +29,16 @@ Measured, per size:
                stage, which writes no stats, and exit).
   docs/s/core  records_in / seconds / cores per stage; for the whole pipeline, documents / wall /
                cores (cores from --master: local[2] -> 2).
-  duplicates   planted copies (near + exact) against dedup's removals, joined on the WARC
-               record id through the corpus's truth.parquet: planted_after_filter (copies that
-               passed the filter together with their original: what dedup can remove),
-               dedup_removed (all dedup rejections), dedup_caught (removed rows that are planted
-               copies), dedup_removed_unplanted (removed rows that are not; originals, or chance
-               duplicates). The filter may drop a copy or its original before dedup sees them.
+  duplicates   planted groups (an original and its near or exact copies) against dedup's
+               removals, joined on the WARC record id through the corpus's truth.parquet:
+               planted_after_filter (copies that passed the filter together with their
+               original), planted_groups_after_filter (groups with two or more members past
+               the filter: what dedup can collapse), planted_groups_collapsed (of those, the
+               groups left with exactly one member), dedup_removed (all dedup rejections),
+               dedup_caught (removed members of such groups), dedup_removed_unplanted (removed
+               rows that are not: chance duplicates or mistakes), copies_removed and
+               originals_removed_for_a_copy (the keep policy prefers the better-scored member
+               of a group, which may be a copy). The filter may drop a copy or its original.
 
 Last line: one JSON object: sizes, wall_s, stage_seconds {stage: [per size]},
 stage_docs_per_s_per_core, docs_per_s_per_core (whole pipeline), time_growth = wall time at the
@@ -144,22 +148,35 @@ def read_stats(output: Path) -> dict[str, dict]:
 
 
 def duplicate_check(output: Path, truth: Path) -> dict:
-    """Planted copies against dedup's removals, joined on record_id (vectorised, pyarrow)."""
+    """Planted groups (an original and its copies) against dedup's removals, joined on record_id
+    (vectorised, pyarrow). Dedup keeps one member of a group, not necessarily the original: with a
+    quality score the keep policy prefers the better-scored member, which may be a copy."""
     planted = pq.read_table(truth, columns=["record_id", "role", "source_record_id"])
+    record = planted["record_id"]
+    passed = pc.is_in(record, value_set=_column(output / "filter", "record_id"))
+    removed_ids = _column(output / "rejected" / "dedup", "record_id")
+    removed = pc.is_in(record, value_set=removed_ids)
+    group = pc.if_else(pc.equal(planted["role"], "original"), record, planted["source_record_id"])
+    members = (pa.table({"group": group, "removed": pc.cast(removed, pa.int64())}).filter(passed)
+                 .group_by("group").aggregate([("removed", "count"), ("removed", "sum")]))
+    in_group = pc.greater_equal(members["removed_count"], 2)         # two or more members reached dedup
+    groups = members.filter(in_group)
+    caught = int(pc.sum(groups["removed_sum"]).as_py() or 0)
     copies = planted.filter(pc.not_equal(planted["role"], "original"))
-    passed = _column(output / "filter", "record_id")
-    removed = _column(output / "rejected" / "dedup", "record_id")
-    both_passed = pc.and_(pc.is_in(copies["record_id"], value_set=passed),
-                          pc.is_in(copies["source_record_id"], value_set=passed))
-    caught = pc.is_in(copies["record_id"], value_set=removed)
+    copy_passed = pc.and_(pc.is_in(copies["record_id"], value_set=_column(output / "filter", "record_id")),
+                          pc.is_in(copies["source_record_id"], value_set=_column(output / "filter", "record_id")))
+    copy_removed = pc.is_in(copies["record_id"], value_set=removed_ids)
     return {
         "planted_duplicates": copies.num_rows,
-        "planted_after_filter": _count(both_passed),
-        "dedup_removed": len(removed),
-        "dedup_caught": _count(caught),
-        "dedup_caught_after_filter": _count(pc.and_(caught, both_passed)),
-        "dedup_removed_unplanted": len(removed) - _count(caught),
-        "caught_by_role": {role: _count(pc.and_(caught, pc.equal(copies["role"], role))) for role in ("near", "exact")},
+        "planted_after_filter": _count(copy_passed),
+        "planted_groups_after_filter": groups.num_rows,
+        "planted_groups_collapsed": _count(pc.equal(pc.subtract(groups["removed_count"], groups["removed_sum"]), 1)),
+        "dedup_removed": len(removed_ids),
+        "dedup_caught": caught,
+        "dedup_removed_unplanted": len(removed_ids) - caught,
+        "copies_removed": _count(copy_removed),
+        "originals_removed_for_a_copy": caught - _count(pc.and_(copy_removed, copy_passed)),
+        "caught_by_role": {role: _count(pc.and_(copy_removed, pc.equal(copies["role"], role))) for role in ("near", "exact")},
     }
 
 
@@ -209,8 +226,9 @@ def progress_line(result: dict, cores: int) -> str:
     kept = stats.get("filter", {}).get("kept")
     return (f"[{size}] wall {result['wall_s']:.1f}s ({size / result['wall_s'] / cores:.1f} docs/s/core; {stages}); "
             f"filter kept {kept} of {stats.get('filter', {}).get('records_in')}; dedup removed "
-            f"{dup.get('dedup_removed')} ({dup.get('dedup_caught')} planted) of {dup.get('planted_duplicates')} "
-            f"planted, {dup.get('planted_after_filter')} with both sides past the filter"
+            f"{dup.get('dedup_removed')} ({dup.get('dedup_caught')} in planted groups, "
+            f"{dup.get('dedup_removed_unplanted')} elsewhere); {dup.get('planted_groups_collapsed')} of "
+            f"{dup.get('planted_groups_after_filter')} planted groups past the filter left with one member"
             + (f"; exit status {result['rc']}" if result["rc"] else ""))
 
 
@@ -239,8 +257,9 @@ def figures(results: list[dict], cores: int, master: str) -> dict:
         "article_words_median": [r["corpus"]["article_words"]["median"] for r in results],
         "near_jaccard_min": [r["corpus"]["near_jaccard"].get("min") for r in results],
     }
-    for key in ("planted_duplicates", "planted_after_filter", "dedup_removed", "dedup_caught",
-                "dedup_caught_after_filter", "dedup_removed_unplanted"):
+    for key in ("planted_duplicates", "planted_after_filter", "planted_groups_after_filter",
+                "planted_groups_collapsed", "dedup_removed", "dedup_caught", "dedup_removed_unplanted",
+                "copies_removed", "originals_removed_for_a_copy"):
         out[key] = [(r.get("duplicates") or {}).get(key, r["corpus"]["planted_duplicates"]
                                                    if key == "planted_duplicates" else None) for r in results]
     out["dedup_removed_by_reason"] = [stat(r, "dedup", "rejected_by_reason") for r in results]
