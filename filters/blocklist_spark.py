@@ -26,12 +26,17 @@ Same scores per document as the dict, so select_batches gives the same drop_reas
 (nsfw_domains_max_blocked) and the stage the same counts (tests/filters/test_blocklist_spark.py).
 List files are read where Spark reads (local paths must exist on every executor, as they had to
 for the dict; object-store URIs are read as plain list files).
+
+With extract.early_drops the same lists also reach the extract stage, as `early_drop`'s
+ListedHosts (the distinct listed hosts hashed by Spark, 8 bytes each on the driver and in a
+broadcast): a page whose host is listed is rejected there, before its HTML is parsed.
 """
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
 from typing import Iterable, Iterator
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pyarrow as pa
@@ -40,9 +45,10 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, FloatType, StringType
 
-from filters.blocklists import PLAIN_HOST, category_code, document_host, host_suffixes, list_files, list_host
+from filters.blocklists import (PLAIN_HOST, ListedHosts, category_code, document_host, host_hashes, host_suffixes,
+                                list_files, list_host)
 from filters.nsfw import NsfwDomainsFilter
-from filters.stage import TIMEOUT_COLUMN
+from filters.stage import TIMEOUT_COLUMN, check_early_drops
 from pipeline.config import RunConfig
 from pipeline.io import is_remote
 from pipeline.spark import map_batches, persist_on_disk
@@ -52,6 +58,7 @@ BLOCKED = f"{NsfwDomainsFilter.prefix}__blocked"
 CATEGORY = f"{NsfwDomainsFilter.prefix}__category"
 _HOST, _CODE = "_blocklist_host", "_blocklist_code"
 _ENTRIES = pa.schema([pa.field("entry", pa.string())])
+_HASHES = pa.schema([pa.field("hash", pa.int64())])
 _SUFFIXES = pa.schema([pa.field("host", pa.string()), pa.field("depth", pa.int32()), pa.field("suffix", pa.string())])
 # list_host's fast path, vectorised (RE2: `$` is the end of the line): a line it matches is the host as it is
 _PLAIN_LINE = rf"^(?:{PLAIN_HOST.pattern})$"
@@ -131,6 +138,37 @@ def list_hosts(spark: SparkSession, sources: list[tuple[str, int]]) -> DataFrame
     for frame in frames[1:]:
         union = union.unionAll(frame)
     return union
+
+
+def early_drop(spark: SparkSession, config: RunConfig) -> ListedHosts | None:
+    """Every listed host as a ListedHosts for the extract stage (extract.early_drops), or None when
+    the filter has no lists. Spark reads the lists as the join does; only the distinct hosts'
+    hashes reach the driver (8 bytes a host)."""
+    if not joins_blocklists(config):
+        return None
+    check_early_drops(config)       # also where extract runs alone, without the filter stage's check
+    hosts = list_hosts(spark, list_sources(config)).select("entry").distinct()
+    hashes = map_batches(hosts, _hashed_entries, _HASHES).toArrow().column("hash")
+    return ListedHosts(hashes.to_numpy().view(np.uint64))
+
+
+def early_drop_identity(config: RunConfig) -> dict | None:
+    """What the extract stage's early drops depend on: the lists (each file's URI, category, size
+    and modification time) and the options naming them. Part of the extract stage's run key."""
+    if not joins_blocklists(config):
+        return None
+    files = []
+    for uri, code in list_sources(config):
+        local = Path(unquote(urlsplit(uri).path)) if uri.startswith("file:") else None
+        stat = local.stat() if local is not None else None
+        files.append([uri, code, stat.st_size if stat else None, stat.st_mtime_ns if stat else None])
+    return {"filter": NAME, "options": _options(config), "files": files}
+
+
+def _hashed_entries(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        hashes = host_hashes(batch.column("entry").to_pylist()).view(np.int64)
+        yield pa.record_batch([pa.array(hashes, pa.int64())], schema=_HASHES)
 
 
 def host_suffixes_frame(documents: DataFrame) -> DataFrame:

@@ -150,6 +150,7 @@ def validate_filters(config: RunConfig) -> None:
     stand_in = {TokenOutlierFilter.name: {"distribution": np.ones(2)}}  # the real one needs the corpus
     build_chain(config.filter, stand_in)
     _check_blocklists(config.filter)
+    check_early_drops(config)
 
 
 def _check_blocklists(config: FilterConfig) -> None:
@@ -163,6 +164,24 @@ def _check_blocklists(config: FilterConfig) -> None:
     if NsfwDomainsFilter.name in config.filters:
         local = [entry for entry in options.get("blocklists") or () if not is_remote(str(entry))]
         list_files(local, options.get("categories") or ("adult",), options.get("list_category") or "adult")
+
+
+def check_early_drops(config: RunConfig) -> None:
+    """extract.early_drops rejects a listed host's page before any language is known, so it must
+    be what nsfw_domains_v1 decides for every language: any listed host drops the document."""
+    from filters.nsfw import NsfwDomainsFilter
+
+    name = NsfwDomainsFilter.name
+    if not config.extract.early_drops or name not in config.filter.filters:
+        return
+    table = config.filter.thresholds.get(name) or {}
+    default = (table.get("default") or {}).get("max_blocked", NsfwDomainsFilter.Thresholds().max_blocked)
+    for lang, rules in table.items():
+        value = (rules or {}).get("max_blocked", default)
+        if value is None or value >= 1:
+            raise FilterConfigError(f"key 'extract.early_drops': it drops a listed host's page before its language "
+                                    f"is known, but filter.thresholds.{name}.{lang}.max_blocked is {value}; set it "
+                                    f"to 0, or extract.early_drops to false")
 
 
 def score_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,

@@ -60,6 +60,11 @@ class ExtractConfig:
     timeout_s: float = 10.0             # per-document extraction limit -> extract_timeout
     min_text_chars: int = 1             # extracted text shorter than this -> extract_empty
     batch_size: int = 256               # documents per Arrow batch handed back to Spark
+    # Let a later stage of this run reject records before extraction where its decision needs no
+    # text: today nsfw_domains_v1's blocklists (a listed host's page is never parsed). Off by
+    # default: those pages are then decided by extract, so the filter's select_only re-tuning
+    # cannot bring them back, and extract reruns when the lists change.
+    early_drops: bool = False
     trafilatura: TrafilaturaConfig = field(default_factory=TrafilaturaConfig)
     resiliparse: ResiliparseConfig = field(default_factory=ResiliparseConfig)
 

@@ -6,7 +6,8 @@ of the stage before it, so changing a filter threshold reruns filter and everyth
 but not extract. Model and tokenizer files enter the key through their content (the models'
 model.json, the tokenizer's sha256: each stage's `identity` in pipeline/stages.py); a stage that
 writes a later stage's scores ahead (classify's, in the filter's write) has what determines them in
-its key too, so a retrained model reruns the stage that scores with it. The stats
+its key too, so a retrained model reruns the stage that scores with it; with extract.early_drops the
+extract stage's key holds the blocklists it drops by. The stats
 file, with the key, is written after a stage's outputs (pipeline/stage_spark.py), so a run interrupted anywhere inside a stage reruns that stage in full. Outputs are
 committed whole (written to a staging directory, then renamed into place: pipeline.spark.write_parquet),
 so no reader ever sees part of one: nothing is duplicated or lost.
@@ -33,6 +34,9 @@ def stage_keys(config: RunConfig, names: list[str]) -> dict[str, str]:
                     "config": {name: _plain(getattr(config, name)) for name in entry.sections},
                     "files": entry.file_identity(config),
                     "scores_ahead": [later.scores_identity(config) for later in stages.scoring_ahead(config, stage, names)]}
+        early = {later.name: later.early_drop_identity(config) for later in stages.dropping_early(config, stage)}
+        if early:           # only then: the keys of runs without early drops stay as they were
+            material["drops_early"] = early
         previous = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
         keys[stage] = previous
     return keys

@@ -12,7 +12,9 @@ work, on what the stage will need; `identity(config)` names the files (models, t
 content enters the stage's run key. A stage with `score_ahead` can score documents as the stage
 before it decides and writes them (classify: its models score the filter's kept documents in the
 filter's decision pass, so no pass of its own reads and writes every document again):
-`scoring_ahead` says which stages do so in a run.
+`scoring_ahead` says which stages do so in a run. A stage with `drops_early` can reject records in
+the extract stage, before their HTML is parsed, where its decision needs no text (the filter's
+domain blocklists), when the config asks for it (extract.early_drops): `dropping_early`.
 
 Input of a stage: what the user gave (--input), else the output of the last document stage before
 it in *this run's* `stages:` list, else (nothing before it is configured) the output of the stage
@@ -54,6 +56,11 @@ class Stage:
     # decision pass, where it decides in batches (pipeline/stage_spark.py decide_batches), so that
     # no pass of their own reads the kept documents again.
     score_kept: str | None = None
+    # "module:function"(spark, config) -> a picklable predicate(url, domain) -> bool with `reason`
+    # and `detail` (or None: nothing to drop), applied by the extract stage to every record before
+    # extraction, and "module:function"(config) -> what it depends on: part of extract's run key.
+    drops_early: str | None = None
+    drops_early_identity: str | None = None
 
     def load(self) -> Callable:
         return _resolve(self.run)
@@ -74,6 +81,12 @@ class Stage:
     def scores_identity(self, config: RunConfig) -> dict:
         return {"stage": self.name, "scores": _resolve(self.score_identity)(config)}
 
+    def early_drop(self, spark, config: RunConfig):
+        return _resolve(self.drops_early)(spark, config)
+
+    def early_drop_identity(self, config: RunConfig):
+        return _resolve(self.drops_early_identity)(config)
+
 
 def _resolve(name: str) -> Callable:
     module, _, function = name.partition(":")
@@ -85,7 +98,9 @@ STAGES: tuple[Stage, ...] = (
           "WARC/WET/JSONL/Parquet -> documents with text, URL and language", "jobs.extract", unit="records",
           check="pipeline.preflight:check_extract"),
     Stage("filter", "filters.stage_spark:run_filter", ("filter",),
-          "heuristic, NSFW and PII filters", "jobs.filter", check="filters.stage:validate_filters"),
+          "heuristic, NSFW and PII filters", "jobs.filter", check="filters.stage:validate_filters",
+          drops_early="filters.blocklist_spark:early_drop",
+          drops_early_identity="filters.blocklist_spark:early_drop_identity"),
     Stage("classify", "classifiers.stage_spark:run_classify", ("classify",),
           "quality and domain scores and thresholds", "jobs.classify",
           check="classifiers.model_files:check_models", identity="classifiers.model_files:models_identity",
@@ -140,6 +155,14 @@ def scoring_ahead(config: RunConfig, name: str, running: list[str]) -> list[Stag
             if stage.score_ahead and stage.name in running and stage.name in config.stages
             and previous_stage(config, stage.name) == name
             and getattr(getattr(config, stage.name, None), "score_ahead", False)]
+
+
+def dropping_early(config: RunConfig, name: str) -> list[Stage]:
+    """The stages of this run's config whose early drops stage `name` applies: the extract stage's,
+    with extract.early_drops on (records are rejected there before extraction)."""
+    if name != "extract" or not config.extract.early_drops:
+        return []
+    return [stage for stage in STAGES if stage.drops_early and stage.name in config.stages]
 
 
 def default_inputs(config: RunConfig, name: str) -> list[str]:

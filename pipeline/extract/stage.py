@@ -33,14 +33,17 @@ def check_extract(config: RunConfig) -> None:
 
 
 def extract_batches(batches: Iterable[pa.RecordBatch], config: RunConfig,
-                    retries=None) -> Iterator[pa.RecordBatch]:
+                    retries=None, early=()) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: batches with a `paths` (list of files) column -> batches of EXTRACT_SCHEMA.
 
     A file that cannot be read (after pipeline/storage.py's retries) raises an OSError naming it:
     the task fails and Spark retries it; no record of it is dropped silently. `retries`, when given,
     is a counter with `add(n)` (a Spark accumulator) that receives the storage retries of this task.
+    `early`: broadcasts of later stages' checks (url, domain) -> bool (extract.early_drops); a record
+    one flags is rejected with its `reason` before extraction.
     """
     workers = _workers(dump_yaml(config), config)
+    workers.early = tuple(broadcast.value for broadcast in early)   # loaded once per Python worker
     options = storage_options(config.spark.conf)
     rows: list[dict] = []
     before = retry_count()
@@ -95,6 +98,7 @@ class _Workers:
         self.extract = make_extractor(config.extract)
         self.langid = LanguageIdentifier(config.langid)
         self.min_text_chars = config.extract.min_text_chars
+        self.early: tuple = ()      # later stages' checks, set per task (extract_batches)
 
 
 _WORKERS: dict[str, _Workers] = {}
@@ -127,6 +131,10 @@ def _row(record: InputRecord, source: str, workers: _Workers) -> dict:
     }
     if record.reason:
         return row
+    for drops in workers.early:
+        if drops(url or record.url, row["domain"]):
+            row["drop_reason"], row["drop_detail"] = drops.reason, drops.detail
+            return row
     if record.html is not None:
         _extract_html(record, row, workers)
     else:

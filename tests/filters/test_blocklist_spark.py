@@ -177,3 +177,29 @@ def test_filter_stage_keeps_and_drops_as_the_in_worker_chain(spark, lists, tmp_p
     assert got == want
     assert stats["rejected_by_reason"] == {"nsfw_domains_max_blocked": int((~kept).sum())}
     assert stats["kept"] == int(kept.sum()) and stats["records_in"] == len(CASES)
+
+
+@pytest.mark.parametrize("option_set", sorted(OPTION_SETS))
+def test_early_drop_blocks_what_the_in_worker_dict_blocks(spark, lists, tmp_path, option_set):
+    """extract.early_drops: the lists read by Spark, hashed, checked per document in the extract stage."""
+    from filters.blocklist_spark import early_drop
+
+    options = OPTION_SETS[option_set](lists)
+    listed = early_drop(spark, config_for(tmp_path, options, 1_000))
+    assert listed.reason == "nsfw_domains_max_blocked" and len(listed) > 10
+    assert [int(listed(url, domain)) for url, domain in CASES] == [blocked for blocked, _ in in_worker(options)]
+    assert early_drop(spark, config_for(tmp_path, {"blocklists": []}, 1_000)) is None
+
+
+def test_early_drops_need_every_language_to_drop_a_listed_host(lists, tmp_path):
+    from filters.base import FilterConfigError
+    from filters.stage import validate_filters
+
+    config = config_for(tmp_path, OPTION_SETS["plain"](lists), 1_000)
+    config.extract.early_drops = True
+    validate_filters(config)                                     # max_blocked 0 everywhere: fine
+    config.filter.thresholds["nsfw_domains_v1"] = {"default": {"max_blocked": 0}, "de": {"max_blocked": None}}
+    with pytest.raises(FilterConfigError, match=r"key 'extract\.early_drops'.*nsfw_domains_v1\.de\.max_blocked is None"):
+        validate_filters(config)
+    config.extract.early_drops = False
+    validate_filters(config)                                     # the filter alone may keep them
