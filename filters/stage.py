@@ -174,10 +174,10 @@ def check_early_drops(config: RunConfig) -> None:
     name = NsfwDomainsFilter.name
     if not config.extract.early_drops or name not in config.filter.filters:
         return
-    table = config.filter.thresholds.get(name) or {}
-    default = (table.get("default") or {}).get("max_blocked", NsfwDomainsFilter.Thresholds().max_blocked)
-    for lang, rules in table.items():
-        value = (rules or {}).get("max_blocked", default)
+    table = ThresholdTable(NsfwDomainsFilter.Thresholds, config.filter.thresholds.get(name),
+                           where=f"filter.thresholds.{name}")
+    for lang, thresholds in table.by_lang.items():
+        value = thresholds.max_blocked
         if value is None or value >= 1:
             raise FilterConfigError(f"key 'extract.early_drops': it drops a listed host's page before its language "
                                     f"is known, but filter.thresholds.{name}.{lang}.max_blocked is {value}; set it "
